@@ -1,0 +1,172 @@
+"""build_app() wires storage, gateway, people, router, outbox and the timed jobs. No module-level state."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from bot.clock import Clock
+from bot.config import ClassGroup, Config
+from bot.db import Database
+from bot.gateways.base import Gateway, GatewayEvents, Incoming, RoomInfo
+from bot.models import AuditLog
+from bot.outbox import Outbox
+from bot.people import People, Person
+from bot.router import MAX_INPUT_CHARS, Context, Dispatcher, normalise, strip_mention
+
+if TYPE_CHECKING:
+    from bot.notices import Notices
+    from bot.roster import Roster
+    from bot.staff import Staff
+
+log = logging.getLogger("banzhu.app")
+
+
+class Job(Protocol):
+    """A kind of timed work. The engine asks when it is next due and runs it; APScheduler only wakes the engine."""
+
+    name: str
+
+    def next_due(self, app: App, now: datetime) -> datetime | None: ...
+
+    async def tick(self, app: App, now: datetime) -> None: ...
+
+
+@dataclass
+class App:
+    config: Config
+    db: Database
+    gateway: Gateway
+    clock: Clock
+    outbox: Outbox
+    people: People
+    notices: Notices = None  # type: ignore[assignment]  # set by build_app
+    roster: Roster = None  # type: ignore[assignment]
+    staff: Staff = None  # type: ignore[assignment]
+    jobs: list[Job] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
+    on_activity: Callable[[], None] = lambda: None
+    _started_at: datetime | None = None
+
+    @property
+    def tz(self):  # noqa: ANN201
+        return self.config.tz
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.config.tz)
+
+    # -- incoming ------------------------------------------------------------------------------------------------
+    async def handle(self, msg: Incoming) -> None:
+        """Process one incoming message from the gateway."""
+        assert self.dispatcher is not None
+        if msg.sender.contact_id == self.gateway.self_id:
+            return  # our own sends echoed back
+        if not self.dispatcher.first_time(msg):
+            return
+        group = None
+        if msg.room is not None:
+            group = self.people.group_for_room(msg.room)
+            if group is None:
+                return  # a room we were not configured for: stay silent
+        self.people.seen(msg.room.room_id if msg.room else None, msg.sender)
+        person = self.people.person(msg.sender.contact_id, msg.sender.shown)
+        text = normalise(msg.text[:MAX_INPUT_CHARS])
+        text, at_bot = strip_mention(text, [self.config.gateway.bot_name])
+        at_bot = at_bot or self.gateway.self_id in msg.mentions
+        ctx = Context(self, msg, person, group, text=text, at_bot=at_bot)
+        try:
+            await self.dispatcher.dispatch(ctx, text)
+        finally:
+            self.on_activity()
+
+    async def room_changed(self, room: RoomInfo) -> None:
+        """Joins, leaves and renames from the gateway."""
+        if self.people.group_for_room(room) is not None and room.members:
+            self.people.sync_room(room)
+
+    async def connection_changed(self, up: bool) -> None:
+        from bot.status import write_status
+
+        log.info("gateway %s", "connected" if up else "disconnected")
+        write_status(self, up)
+        if up:
+            await self.sync_rooms()
+        self.on_activity()
+
+    async def sync_rooms(self) -> None:
+        try:
+            rooms = await self.gateway.rooms()
+        except Exception:
+            log.exception("could not list rooms")
+            return
+        for room in rooms:
+            await self.room_changed(room)
+
+    def events(self) -> GatewayEvents:
+        return GatewayEvents(on_message=self.handle, on_room_change=self.room_changed,
+                             on_connection=self.connection_changed)
+
+    # -- timed work ----------------------------------------------------------------------------------------------
+    def next_wake(self) -> datetime | None:
+        """The earliest time anything (a paced send or a job) is due."""
+        now = self.clock.now()
+        times = [t for t in [self.outbox.next_wake(), *(j.next_due(self, now) for j in self.jobs)] if t]
+        return min(times) if times else None
+
+    async def run_due(self, now: datetime) -> None:
+        """Run everything due at `now`: jobs first (they enqueue), then one paced send."""
+        for job in self.jobs:
+            due = job.next_due(self, now)
+            if due is not None and due <= now:
+                try:
+                    await job.tick(self, now)
+                except Exception:
+                    log.exception("job %s failed", job.name)
+        await self.outbox.drain(now)
+
+    # -- helpers shared by features ------------------------------------------------------------------------------
+    def audit(self, actor: Person, where: str, action: str, detail: str = "", result: str = "ok") -> None:
+        with self.db.tx() as s:
+            s.add(AuditLog(at=self.clock.now(), actor_id=actor.contact_id, actor_name=actor.name, where=where,
+                           action=action, detail=detail, result=result))
+
+    def class_groups(self) -> list[ClassGroup]:
+        return list(self.config.groups.classes)
+
+    async def start(self) -> None:
+        self.people.sync_config_staff()
+        await self.gateway.start(self.events())
+
+    async def stop(self) -> None:
+        await self.gateway.stop()
+        self.db.close()
+
+
+Setup = Callable[[App], None]
+AsyncSetup = Callable[[App], Awaitable[None]]
+
+
+def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | None = None,
+              rng: random.Random | None = None) -> App:
+    """Wire one bot: storage, outbox, people, services, handlers and timed jobs."""
+    from bot.notices import Notices
+    from bot.roster import Roster
+    from bot.staff import Staff
+    from handlers import ROUTERS
+    from schedules import JOBS
+
+    db = db or Database(config.effective_database_url())
+    outbox = Outbox(db, gateway, clock, config.outbox, rng=rng)
+    people = People(db, config, clock)
+    app = App(config=config, db=db, gateway=gateway, clock=clock, outbox=outbox, people=people)
+    app.roster = Roster(app)
+    app.notices = Notices(app)
+    app.staff = Staff(app)
+    app.dispatcher = Dispatcher(app, ROUTERS)
+    app.jobs = [make() for make in JOBS]
+    people.sync_config_staff()
+    return app

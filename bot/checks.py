@@ -1,0 +1,37 @@
+"""Start-up checks of the files config.yaml names: the bot refuses to start rather than half-run."""
+
+from __future__ import annotations
+
+from bot.config import Config
+from bot.roster import parse_roster, read_table
+
+
+def check_files(config: Config) -> list[str]:
+    """Readable problems ("file: what is wrong"), empty when everything loads."""
+    problems: list[str] = []
+    for key in ("calendar", "handbook", "faq"):
+        rel = getattr(config.files, key)
+        if rel and not config.path(rel).exists():
+            problems.append(f"config.yaml, files.{key}: file not found: {rel}")
+    if config.files.roster:
+        path = config.path(config.files.roster)
+        if not path.exists():
+            problems.append(f"config.yaml, files.roster: file not found: {config.files.roster}")
+        else:
+            try:
+                _students, errors = parse_roster(read_table(path), {c.name for c in config.groups.classes})
+            except ValueError as exc:
+                errors, _students = [], []
+                problems.append(str(exc))
+            problems += [f"{config.files.roster}: {e}" for e in errors if e.fatal]
+    for loader in _LOADERS:
+        problems += loader(config)
+    return problems
+
+
+_LOADERS: list = []  # feature modules add file checks here (calendar, handbook) via register_check
+
+
+def register_check(fn) -> None:  # noqa: ANN001
+    if fn not in _LOADERS:
+        _LOADERS.append(fn)

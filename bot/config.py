@@ -1,0 +1,241 @@
+"""The school's configuration (config.yaml): models, validation and one readable error.
+
+`load_config()` returns a validated `Config` or raises `ConfigError` naming the file, the key path and the line.
+Nothing starts on an invalid config.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.durations import parse_clock, parse_duration
+from bot.yamlio import Located, YamlError, format_path, load_yaml
+
+ConfigError = YamlError
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+ClockTime = Annotated[time, BeforeValidator(parse_clock)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WechatyGateway(Strict):
+    token_env: str = "WECHATY_PUPPET_SERVICE_TOKEN"
+    endpoint_env: str = "WECHATY_PUPPET_SERVICE_ENDPOINT"
+    endpoint: str | None = None  # may also come from the environment; the token never lives in config
+    reconnect_min: Duration = timedelta(seconds=2)
+    reconnect_max: Duration = timedelta(minutes=5)
+
+
+class GatewayConfig(Strict):
+    kind: Literal["console", "wechaty", "fake"] = "console"
+    bot_name: str = "班助"
+    wechaty: WechatyGateway = WechatyGateway()
+
+
+class OutboxConfig(Strict):
+    min_interval: Duration = timedelta(seconds=3)
+    jitter: Duration = timedelta(seconds=2)
+    max_chars: int = Field(1500, ge=100, le=4000)
+    max_mentions: int = Field(20, ge=1, le=100)
+    retry_backoff: list[Duration] = [timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2),
+                                     timedelta(minutes=10)]
+    give_up_after: Duration = timedelta(hours=24)
+
+
+class QuietHours(Strict):
+    start: ClockTime = time(22, 0)
+    end: ClockTime = time(7, 30)
+
+
+class FilesConfig(Strict):
+    calendar: str = "data/calendar.yaml"
+    handbook: str = "data/handbook.md"
+    faq: str = "data/faq.yaml"
+    roster: str | None = "data/roster.csv"
+    exports: str = "data/exports"
+
+
+class NoticeConfig(Strict):
+    nudge_before: list[Duration] = [timedelta(hours=24), timedelta(hours=2)]
+    max_nudges: int = Field(2, ge=0, le=10)
+    default_deadline: Duration | None = None  # no deadline unless the teacher gives one
+
+
+class StaffMember(Strict):
+    name: str
+    role: Literal["teacher", "coordinator", "admin"]
+    id: str | None = None  # WeChat contact id, once known; otherwise bound with a one-time code
+    classes: list[str] = []
+    points: list[str] = []
+
+
+class ClassGroup(Strict):
+    name: str
+    topic: str
+    point: str
+    major: str = ""
+    grade: str = ""
+    advisor: str | None = None  # a staff name
+    answer_questions: bool = True
+
+
+class CoordinatorGroup(Strict):
+    name: str
+    topic: str
+    points: list[str] | Literal["all"] = "all"
+
+
+class Groups(Strict):
+    classes: list[ClassGroup]
+    coordinators: list[CoordinatorGroup] = []
+
+
+class Config(Strict):
+    school: str = "示例开放大学"
+    timezone: str = "Asia/Shanghai"
+    database_url: str = "sqlite:///data/banzhu.db"
+    gateway: GatewayConfig = GatewayConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    quiet_hours: QuietHours | None = QuietHours()
+    files: FilesConfig = FilesConfig()
+    notices: NoticeConfig = NoticeConfig()
+    teaching_points: list[str]
+    staff: list[StaffMember] = []
+    groups: Groups
+    # Set by load_config, not by the file: where relative paths are resolved from.
+    base_dir: str = Field(".", exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        points = set(self.teaching_points)
+        staff = {s.name for s in self.staff}
+        names: dict[str, str] = {}
+        topics: dict[str, str] = {}
+        for kind, groups in (("classes", self.groups.classes), ("coordinators", self.groups.coordinators)):
+            for i, g in enumerate(groups):
+                if g.name in names:
+                    raise _at(("groups", kind, i, "name"), f"group name {g.name!r} is used twice")
+                names[g.name] = kind
+                if g.topic in topics:
+                    raise _at(("groups", kind, i, "topic"), f"room topic {g.topic!r} is already used by {topics[g.topic]}")
+                topics[g.topic] = g.name
+        for i, c in enumerate(self.groups.classes):
+            if c.point not in points:
+                raise _at(("groups", "classes", i, "point"), f"unknown teaching point {c.point!r}; known: {sorted(points)}")
+            if c.advisor and c.advisor not in staff:
+                raise _at(("groups", "classes", i, "advisor"), f"advisor {c.advisor!r} is not listed under staff")
+        for i, g in enumerate(self.groups.coordinators):
+            for p in [] if g.points == "all" else g.points:
+                if p not in points:
+                    raise _at(("groups", "coordinators", i, "points"), f"unknown teaching point {p!r}")
+        classes = {c.name for c in self.groups.classes}
+        ids: dict[str, str] = {}
+        for i, s in enumerate(self.staff):
+            for c in s.classes:
+                if c not in classes:
+                    raise _at(("staff", i, "classes"), f"unknown class {c!r}")
+            for p in s.points:
+                if p not in points:
+                    raise _at(("staff", i, "points"), f"unknown teaching point {p!r}")
+            if s.id:
+                if s.id in ids:
+                    raise _at(("staff", i, "id"), f"contact id {s.id!r} is also given to {ids[s.id]}")
+                ids[s.id] = s.name
+        return self
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def class_group(self, name: str) -> ClassGroup | None:
+        return next((c for c in self.groups.classes if c.name == name), None)
+
+    def group_by_topic(self, topic: str) -> ClassGroup | CoordinatorGroup | None:
+        for g in [*self.groups.classes, *self.groups.coordinators]:
+            if g.topic == topic:
+                return g
+        return None
+
+    def group_by_name(self, name: str) -> ClassGroup | CoordinatorGroup | None:
+        for g in [*self.groups.classes, *self.groups.coordinators]:
+            if g.name == name:
+                return g
+        return None
+
+    def effective_database_url(self) -> str:
+        url = os.environ.get("DATABASE_URL") or self.database_url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+            url = "sqlite:///" + str(self.path(url[len("sqlite:///"):]))
+        return url
+
+
+class _PathError(ValueError):
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _at(path: tuple[str | int, ...], message: str) -> _PathError:
+    return _PathError(path, message)
+
+
+def _describe(err: dict[str, Any]) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see config.yaml in the repository for the known keys)"
+    if kind == "missing":
+        return "required key is missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return msg
+
+
+def validate(located: Located, base_dir: str | Path = ".") -> Config:
+    """Validate parsed YAML into a Config, converting the first problem into one readable ConfigError."""
+    data = located.data
+    if not isinstance(data, dict):
+        raise YamlError(located.file, "the file must be a mapping of keys (school:, groups:, …)", "", 1)
+    try:
+        return Config.model_validate({**data, "base_dir": str(base_dir)})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _PathError):
+            raise located.error(ctx_error.path, ctx_error.message) from None
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise located.error(loc, _describe(err) + extra) from None
+
+
+def load_config(path: str | Path = "config.yaml") -> Config:
+    """Load and validate config.yaml; relative paths in it are resolved from the file's folder."""
+    p = Path(path)
+    located = load_yaml(p)
+    return validate(located, p.resolve().parent)
+
+
+__all__ = ["Config", "ConfigError", "format_path", "load_config", "validate"]

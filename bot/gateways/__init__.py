@@ -1,0 +1,1 @@
+"""Gateways carry messages between a chat platform and the core. Only wechaty.py imports wechaty."""

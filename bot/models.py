@@ -1,0 +1,179 @@
+"""Database tables. Services own the queries; handlers never touch these directly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.dbtypes import UTCDateTime
+
+
+def _dt(**kw: object) -> object:
+    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[arg-type]
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the database itself (schema version)."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Room(SQLModel, table=True):
+    """A WeChat room the bot has seen, and the configured group it is bound to (kept across renames)."""
+
+    room_id: str = Field(primary_key=True)
+    topic: str
+    group_name: str | None = Field(default=None, index=True)
+    updated_at: datetime = _dt()
+
+
+class Contact(SQLModel, table=True):
+    contact_id: str = Field(primary_key=True)
+    name: str
+    updated_at: datetime = _dt()
+
+
+class RoomMember(SQLModel, table=True):
+    room_id: str = Field(primary_key=True)
+    contact_id: str = Field(primary_key=True)
+    alias: str = ""
+    active: bool = True
+    joined_at: datetime = _dt()
+    left_at: datetime | None = _dt(default=None)
+
+
+class StaffBinding(SQLModel, table=True):
+    """A staff member bound by contact id: from config (source=config) or a one-time code (source=grant)."""
+
+    contact_id: str = Field(primary_key=True)
+    name: str
+    role: str  # teacher | coordinator | admin
+    classes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    points: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    source: str = "config"
+    created_at: datetime = _dt()
+
+
+class GrantCode(SQLModel, table=True):
+    code: str = Field(primary_key=True)
+    name: str
+    role: str
+    classes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    points: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    used_by: str | None = None
+    used_at: datetime | None = _dt(default=None)
+
+
+class Inbound(SQLModel, table=True):
+    """Messages already processed: by platform id and by content fingerprint (redeliveries change ids)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)
+    fingerprint: str = Field(unique=True)
+    at: datetime = _dt(index=True)
+
+
+class OutboxItem(SQLModel, table=True):
+    """One message to send. Written before any send is tried, so a crash loses nothing pending."""
+
+    __table_args__ = (Index("ix_outbox_status_nb", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: str | None = None
+    contact_id: str | None = None
+    text: str = ""
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    file_path: str | None = None
+    status: str = "pending"  # pending | sending | sent | failed
+    priority: int = 0  # lower goes first: 0 replies, 5 bulk
+    not_before: datetime = _dt()
+    attempts: int = 0
+    created_at: datetime = _dt()
+    sent_at: datetime | None = _dt(default=None)
+    platform_id: str | None = None
+    last_error: str | None = None
+    dedupe_key: str | None = Field(default=None, unique=True)
+
+
+class Notice(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    group_name: str = Field(index=True)
+    room_id: str | None = None
+    author_id: str
+    author_name: str
+    text: str
+    needs_ack: bool = True
+    created_at: datetime = _dt(index=True)
+    deadline: datetime | None = _dt(default=None)
+    parent_id: int | None = Field(default=None, index=True)  # the coordinator's notice this copy fans out from
+    is_fanout: bool = False  # a coordinator's parent notice (no room of its own)
+    nudges_sent: int = 0
+    summary_sent: bool = False
+
+
+class Ack(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("notice_id", "contact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(index=True)
+    contact_id: str
+    name: str = ""
+    at: datetime = _dt()
+    late: bool = False
+    via: str = "reply"  # reply | quote | number | solitaire
+    message_id: str = ""
+    text: str = ""
+
+
+class Student(SQLModel, table=True):
+    """A roster row. Personal data: see README "隐私"."""
+
+    student_no: str = Field(primary_key=True)
+    name: str
+    class_name: str = Field(index=True)
+    point: str = ""
+    phone: str = ""
+    major: str = ""
+    grade: str = ""
+    contact_id: str | None = Field(default=None, index=True)
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _dt(index=True)
+    actor_id: str
+    actor_name: str = ""
+    where: str = ""
+    action: str
+    detail: str = ""
+    result: str = "ok"
+
+
+class Delivery(SQLModel, table=True):
+    """The durable log of timed sends (reminders, nudges, digests): one row per unique key, so once only."""
+
+    key: str = Field(primary_key=True)
+    kind: str
+    due_at: datetime = _dt()
+    claimed_at: datetime = _dt()
+    status: str = "sent"  # sent | late | skipped
+    detail: str = ""
+
+
+class Question(SQLModel, table=True):
+    """A student question the bot could not answer, for the advisor and the digest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_name: str = Field(index=True)
+    contact_id: str
+    name: str
+    text: str
+    at: datetime = _dt(index=True)
+    answered_id: str | None = None
+    score: float = 0.0
+    forwarded: bool = False

@@ -1,0 +1,202 @@
+"""Notices and their acknowledgements: publish, fan out, credit 收到, and report who is missing."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.acks import AckMatch
+from bot.config import ClassGroup
+from bot.gateways.base import Member
+from bot.models import Ack, Notice, Student
+from bot.outbox import PRIORITY_NOTICE
+from bot.texts import notices as texts
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.people import Person
+
+log = logging.getLogger("banzhu.notices")
+
+OPEN_WITHOUT_DEADLINE = timedelta(days=14)  # a notice with no deadline takes acks for two weeks
+OPEN_AFTER_DEADLINE = timedelta(days=7)  # late acks are still recorded (as late) for a week
+NOTICE_TAG = re.compile(r"【通知\s*#(\d+)】")
+
+
+@dataclass
+class Status:
+    notice: Notice
+    expected: list[Member]
+    acked: dict[str, Ack]
+    names: dict[str, str]
+    not_in_group: list[Student]
+
+    @property
+    def missing(self) -> list[Member]:
+        return [m for m in self.expected if m.contact_id not in self.acked]
+
+    @property
+    def late(self) -> int:
+        return sum(1 for a in self.acked.values() if a.late)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for m in self.expected if m.contact_id in self.acked)
+
+    @property
+    def rate(self) -> float:
+        return self.done / len(self.expected) if self.expected else 1.0
+
+
+class Notices:
+    """The notice service. Handlers and jobs call this; it owns the queries."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.db = app.db
+
+    # -- publishing ----------------------------------------------------------------------------------------------
+    def publish(self, group: ClassGroup, author: Person, text: str, *, deadline: datetime | None,
+                needs_ack: bool = True, parent_id: int | None = None) -> Notice | None:
+        """Create a notice in one class group and queue it; None when the group's room is not known yet."""
+        room_id = self.app.people.room_of_group(group.name)
+        if room_id is None:
+            return None
+        now = self.app.clock.now()
+        with self.db.tx() as s:
+            notice = Notice(group_name=group.name, room_id=room_id, author_id=author.contact_id,
+                            author_name=author.name, text=text, needs_ack=needs_ack, created_at=now,
+                            deadline=deadline, parent_id=parent_id)
+            s.add(notice)
+            s.flush()
+            body = texts.notice(notice, self.app.local(deadline) if deadline else None)
+            self.app.outbox.enqueue(text=body, room_id=room_id, priority=PRIORITY_NOTICE,
+                                    dedupe_key=f"notice:{notice.id}", session=s)
+        return notice
+
+    def fan_out(self, groups: list[ClassGroup], author: Person, text: str, *, deadline: datetime | None,
+                needs_ack: bool = True) -> tuple[Notice, list[Notice], list[str]]:
+        """A coordinator's notice copied to many class groups, each tracked on its own and linked to the parent."""
+        now = self.app.clock.now()
+        with self.db.tx() as s:
+            parent = Notice(group_name="(多个班级)", author_id=author.contact_id, author_name=author.name, text=text,
+                            needs_ack=needs_ack, created_at=now, deadline=deadline, is_fanout=True)
+            s.add(parent)
+        children, unbound = [], []
+        for g in groups:
+            child = self.publish(g, author, text, deadline=deadline, needs_ack=needs_ack, parent_id=parent.id)
+            if child:
+                children.append(child)
+            else:
+                unbound.append(g.name)
+        return parent, children, unbound
+
+    # -- lookups -------------------------------------------------------------------------------------------------
+    def get(self, notice_id: int) -> Notice | None:
+        with self.db.tx() as s:
+            return s.get(Notice, notice_id)
+
+    def children(self, parent_id: int) -> list[Notice]:
+        with self.db.tx() as s:
+            return list(s.exec(select(Notice).where(Notice.parent_id == parent_id).order_by(Notice.id)))
+
+    def latest(self, group_name: str) -> Notice | None:
+        with self.db.tx() as s:
+            return s.exec(select(Notice).where(Notice.group_name == group_name)
+                          .order_by(col(Notice.id).desc()).limit(1)).first()
+
+    def is_open(self, n: Notice, now: datetime) -> bool:
+        if not n.needs_ack:
+            return False
+        if n.deadline is None:
+            return now - n.created_at <= OPEN_WITHOUT_DEADLINE
+        return now <= n.deadline + OPEN_AFTER_DEADLINE
+
+    def open_notices(self, group_name: str, now: datetime) -> list[Notice]:
+        since = now - max(OPEN_WITHOUT_DEADLINE, OPEN_AFTER_DEADLINE) - timedelta(days=60)
+        with self.db.tx() as s:
+            rows = s.exec(select(Notice).where(Notice.group_name == group_name, Notice.needs_ack == True,  # noqa: E712
+                                               Notice.created_at >= since).order_by(Notice.id)).all()
+        return [n for n in rows if self.is_open(n, now)]
+
+    def awaiting_deadline(self) -> list[Notice]:
+        """Notices with a deadline whose nudges or closing summary are still to come."""
+        with self.db.tx() as s:
+            rows = s.exec(select(Notice).where(Notice.needs_ack == True, Notice.deadline != None,  # noqa: E711,E712
+                                               Notice.summary_sent == False)).all()  # noqa: E712
+        return list(rows)
+
+    # -- acknowledgements ----------------------------------------------------------------------------------------
+    def credit(self, notices: list[Notice], who: Member, name: str, *, at: datetime, via: str, message_id: str,
+               text: str) -> list[Notice]:
+        """Record one acknowledgement per notice (once: repeats change nothing); returns the newly credited."""
+        credited = []
+        for n in notices:
+            try:
+                with self.db.tx() as s:
+                    s.add(Ack(notice_id=n.id, contact_id=who.contact_id, name=name, at=at,
+                              late=bool(n.deadline and at > n.deadline), via=via, message_id=message_id,
+                              text=text[:200]))
+                credited.append(n)
+            except IntegrityError:
+                continue
+        return credited
+
+    def acked_ids(self, notice_ids: list[int], contact_id: str) -> set[int]:
+        if not notice_ids:
+            return set()
+        with self.db.tx() as s:
+            return set(s.exec(select(Ack.notice_id).where(col(Ack.notice_id).in_(notice_ids),
+                                                          Ack.contact_id == contact_id)).all())
+
+    def resolve_ack_targets(self, group_name: str, match: AckMatch | None, quoted_number: int | None,
+                            contact_id: str, now: datetime) -> list[Notice]:
+        """Which notices an acknowledgement credits: the named/quoted one, else every open one not yet acked."""
+        number = quoted_number or (match.number if match else None)
+        if number is not None:
+            n = self.get(number)
+            return [n] if n and n.group_name == group_name and n.needs_ack else []
+        open_ = self.open_notices(group_name, now)
+        done = self.acked_ids([n.id for n in open_ if n.id], contact_id)
+        return [n for n in open_ if n.id not in done]
+
+    # -- status --------------------------------------------------------------------------------------------------
+    def status(self, notice: Notice) -> Status:
+        """Expected = the room's current members minus staff and the bot; roster students not in it listed apart."""
+        people = self.app.people
+        room_members = people.members(notice.room_id) if notice.room_id else []
+        staff = people.staff_ids() | {self.app.gateway.self_id}
+        expected = [m for m in room_members if m.contact_id not in staff]
+        with self.db.tx() as s:
+            acks = {a.contact_id: a for a in s.exec(select(Ack).where(Ack.notice_id == notice.id))}
+        names = self.app.roster.display_names(notice.room_id or "", expected)
+        present = {m.contact_id for m in expected}
+        roster = self.app.roster.students_of(notice.group_name)
+        not_in_group = [st for st in roster if not st.contact_id or st.contact_id not in present]
+        return Status(notice, expected, acks, names, not_in_group if roster else [])
+
+    def record_nudge(self, notice: Notice) -> None:
+        with self.db.tx() as s:
+            row = s.get(Notice, notice.id)
+            if row:
+                row.nudges_sent += 1
+                s.add(row)
+
+    def mark_summarised(self, notice: Notice) -> None:
+        with self.db.tx() as s:
+            row = s.get(Notice, notice.id)
+            if row:
+                row.summary_sent = True
+                s.add(row)
+
+    def quoted_number(self, quote_text: str | None) -> int | None:
+        if not quote_text:
+            return None
+        m = NOTICE_TAG.search(quote_text)
+        return int(m.group(1)) if m else None

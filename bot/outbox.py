@@ -1,0 +1,198 @@
+"""The paced, persistent send queue: every message the bot sends goes through here.
+
+A message is written to the database before anything is sent (a crash loses nothing pending), sent no faster than
+`min_interval` plus random jitter (WeChat restricts accounts that send fast), retried with backoff while the
+gateway fails, and marked sent once the gateway confirms it, so it is never sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from bot.clock import Clock
+from bot.config import OutboxConfig
+from bot.db import Database
+from bot.gateways.base import Gateway, GatewayError, Outgoing
+from bot.models import OutboxItem
+
+log = logging.getLogger("banzhu.outbox")
+
+PRIORITY_REPLY = 0
+PRIORITY_NOTICE = 3
+PRIORITY_BULK = 5
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split text into chunks of at most `limit` characters, at line breaks where possible."""
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single over-long line: cut it, preferring a sentence end
+            cut = max(line.rfind(p, 0, limit) for p in "。！？；，,. ")
+            cut = cut + 1 if cut > limit // 2 else limit
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    total = len(chunks)
+    if total > 1:
+        # Mark the parts so a reader on a phone knows more is coming; the marker fits in the slack we keep.
+        return [f"{c}\n（{i}/{total}）" for i, c in enumerate(chunks, 1)]
+    return chunks
+
+
+class Outbox:
+    """Paced, durable delivery through one gateway (one bot account)."""
+
+    def __init__(self, db: Database, gateway: Gateway, clock: Clock, cfg: OutboxConfig,
+                 rng: random.Random | None = None) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.clock = clock
+        self.cfg = cfg
+        self.rng = rng or random.Random()
+        self._next_slot: datetime | None = None
+        self.sent_listeners: list = []  # callables(OutboxItem) told after each confirmed send
+        self.recover()
+
+    # -- enqueue -------------------------------------------------------------------------------------------------
+    def enqueue(self, *, text: str = "", room_id: str | None = None, contact_id: str | None = None,
+                mentions: Sequence[str] = (), file_path: str | None = None, priority: int = PRIORITY_REPLY,
+                not_before: datetime | None = None, dedupe_key: str | None = None,
+                session: Session | None = None) -> list[int]:
+        """Persist a message (split as needed) for paced delivery; returns the outbox ids."""
+        if not (room_id or contact_id):
+            raise ValueError("a message needs a room or a contact")
+        now = self.clock.now()
+        limit = self.cfg.max_chars - 10  # room for the (i/n) marker
+        parts = split_text(text, limit) if text else [""]
+        mention_groups = [list(mentions[i:i + self.cfg.max_mentions])
+                          for i in range(0, len(mentions), self.cfg.max_mentions)] or [[]]
+        rows: list[OutboxItem] = []
+        # Mentions ride on the first text part; further mention groups repeat the last part's text.
+        for i, part in enumerate(parts):
+            rows.append(OutboxItem(room_id=room_id, contact_id=contact_id, text=part,
+                                   mentions=mention_groups[0] if i == 0 else [], priority=priority,
+                                   not_before=not_before or now, created_at=now))
+        for group in mention_groups[1:]:
+            rows.append(OutboxItem(room_id=room_id, contact_id=contact_id, text=parts[-1] if len(parts) == 1 else "",
+                                   mentions=group, priority=priority, not_before=not_before or now, created_at=now))
+        if file_path:
+            rows.append(OutboxItem(room_id=room_id, contact_id=contact_id, file_path=file_path, priority=priority,
+                                   not_before=not_before or now, created_at=now))
+        if dedupe_key:
+            for i, row in enumerate(rows):
+                row.dedupe_key = dedupe_key if i == 0 else f"{dedupe_key}#{i}"
+
+        def _write(s: Session) -> list[int]:
+            if dedupe_key and s.exec(select(OutboxItem.id).where(OutboxItem.dedupe_key == dedupe_key)).first():
+                return []
+            for r in rows:
+                s.add(r)
+            s.flush()
+            return [r.id for r in rows if r.id is not None]
+
+        if session is not None:
+            return _write(session)
+        with self.db.tx() as s:
+            return _write(s)
+
+    # -- state ---------------------------------------------------------------------------------------------------
+    def recover(self) -> None:
+        """After a crash, a message caught mid-send was never confirmed: make it pending again."""
+        with self.db.tx() as s:
+            for item in s.exec(select(OutboxItem).where(OutboxItem.status == "sending")):
+                item.status = "pending"
+                s.add(item)
+
+    def pending_count(self) -> int:
+        with self.db.tx() as s:
+            return s.exec(select(func.count()).select_from(OutboxItem)
+                          .where(col(OutboxItem.status).in_(("pending", "sending")))).one()
+
+    def _head(self, s: Session) -> OutboxItem | None:
+        return s.exec(select(OutboxItem).where(OutboxItem.status == "pending")
+                      .order_by(OutboxItem.not_before, OutboxItem.priority, OutboxItem.id).limit(1)).first()
+
+    def _first_ready(self, s: Session, now: datetime) -> OutboxItem | None:
+        return s.exec(select(OutboxItem).where(OutboxItem.status == "pending", OutboxItem.not_before <= now)
+                      .order_by(OutboxItem.priority, OutboxItem.not_before, OutboxItem.id).limit(1)).first()
+
+    def next_wake(self) -> datetime | None:
+        """When the next send may happen, or None when nothing is pending."""
+        if not self.gateway.connected:
+            return None
+        with self.db.tx() as s:
+            head = self._head(s)
+        if head is None:
+            return None
+        if self._next_slot and self._next_slot > head.not_before:
+            return self._next_slot
+        return head.not_before
+
+    # -- sending -------------------------------------------------------------------------------------------------
+    async def drain(self, now: datetime) -> int:
+        """Send what pacing allows at `now` (at most one message); return how many were sent."""
+        if not self.gateway.connected or (self._next_slot and now < self._next_slot):
+            return 0
+        with self.db.tx() as s:
+            item = self._first_ready(s, now)
+            if item is None:
+                return 0
+            item.status = "sending"
+            item.attempts += 1
+            s.add(item)
+        out = Outgoing(text=item.text, room_id=item.room_id, contact_id=item.contact_id,
+                       mentions=tuple(item.mentions or ()), file_path=item.file_path)
+        gap = self.cfg.min_interval + self.cfg.jitter * self.rng.random()
+        try:
+            platform_id = await self.gateway.send(out)
+        except GatewayError as exc:
+            self._retry(item, now, str(exc))
+            self._next_slot = now + gap
+            return 0
+        except Exception as exc:  # a bug in a gateway must not lose the message either
+            log.exception("gateway crashed while sending outbox item %s", item.id)
+            self._retry(item, now, f"{type(exc).__name__}: {exc}")
+            self._next_slot = now + gap
+            return 0
+        with self.db.tx() as s:
+            item.status = "sent"
+            item.sent_at = now
+            item.platform_id = platform_id
+            item.last_error = None
+            s.add(item)
+        self._next_slot = now + gap
+        for listener in self.sent_listeners:
+            listener(item)
+        return 1
+
+    def _retry(self, item: OutboxItem, now: datetime, error: str) -> None:
+        backoff = self.cfg.retry_backoff or [timedelta(seconds=30)]
+        delay = backoff[min(item.attempts - 1, len(backoff) - 1)]
+        with self.db.tx() as s:
+            item.last_error = error[:500]
+            if now - item.created_at > self.cfg.give_up_after:
+                item.status = "failed"
+                log.error("giving up on outbox item %s after %s attempts: %s", item.id, item.attempts, error)
+            else:
+                item.status = "pending"
+                item.not_before = now + delay
+                log.warning("send failed (attempt %s), retrying in %s: %s", item.attempts, delay, error)
+            s.add(item)

@@ -1,0 +1,221 @@
+"""Who is who, by stable contact id: staff roles and scopes, rooms bound to configured groups, room members.
+
+Display names and room aliases are shown to people but never trusted: anyone can rename themselves 王老师.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import select
+
+from bot.clock import Clock
+from bot.config import ClassGroup, Config, CoordinatorGroup
+from bot.db import Database
+from bot.gateways.base import Member, RoomInfo
+from bot.models import Contact, Room, RoomMember, StaffBinding
+
+log = logging.getLogger("banzhu.people")
+
+
+class Role(enum.IntFlag):
+    STUDENT = 1
+    TEACHER = 2
+    COORDINATOR = 4
+    ADMIN = 8
+    STAFF = TEACHER | COORDINATOR | ADMIN
+    ANYONE = STUDENT | TEACHER | COORDINATOR | ADMIN
+
+
+ROLE_NAMES = {Role.STUDENT: "学生", Role.TEACHER: "老师", Role.COORDINATOR: "教学点负责人", Role.ADMIN: "管理员"}
+ROLE_BY_KEY = {"teacher": Role.TEACHER, "coordinator": Role.COORDINATOR, "admin": Role.ADMIN}
+
+
+@dataclass(frozen=True)
+class Person:
+    contact_id: str
+    name: str
+    role: Role
+    classes: frozenset[str] = field(default_factory=frozenset)  # classes this person may command
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.role & Role.STAFF)
+
+
+class People:
+    """Staff bindings, room bindings and memberships."""
+
+    def __init__(self, db: Database, config: Config, clock: Clock) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self._staff_cache: dict[str, Person] | None = None
+
+    # -- staff ---------------------------------------------------------------------------------------------------
+    def sync_config_staff(self) -> None:
+        """Make the config's staff (those with a contact id) the source=config bindings."""
+        now = self.clock.now()
+        wanted = {s.id: s for s in self.config.staff if s.id}
+        with self.db.tx() as s:
+            for row in s.exec(select(StaffBinding).where(StaffBinding.source == "config")):
+                if row.contact_id not in wanted:
+                    s.delete(row)
+            for cid, st in wanted.items():
+                row = s.get(StaffBinding, cid) or StaffBinding(contact_id=cid, name=st.name, role=st.role,
+                                                              created_at=now)
+                row.name, row.role, row.source = st.name, st.role, "config"
+                row.classes, row.points = list(st.classes), list(st.points)
+                s.add(row)
+        self._staff_cache = None
+
+    def _staff(self) -> dict[str, Person]:
+        if self._staff_cache is None:
+            with self.db.tx() as s:
+                rows = list(s.exec(select(StaffBinding)))
+            self._staff_cache = {r.contact_id: self._person(r) for r in rows}
+        return self._staff_cache
+
+    def invalidate(self) -> None:
+        self._staff_cache = None
+
+    def _person(self, row: StaffBinding) -> Person:
+        role = ROLE_BY_KEY[row.role]
+        classes: set[str] = set()
+        all_classes = self.config.groups.classes
+        if role == Role.ADMIN:
+            classes = {c.name for c in all_classes}
+        elif role == Role.COORDINATOR:
+            points = set(row.points)
+            classes = {c.name for c in all_classes if c.point in points}
+        else:
+            classes = set(row.classes) | {c.name for c in all_classes if c.advisor == row.name}
+        return Person(row.contact_id, row.name, role, frozenset(classes))
+
+    def person(self, contact_id: str, shown_name: str) -> Person:
+        """The person behind a contact id: staff by binding, everyone else a student."""
+        staff = self._staff().get(contact_id)
+        if staff:
+            return staff
+        return Person(contact_id, shown_name, Role.STUDENT)
+
+    def staff_ids(self) -> set[str]:
+        return set(self._staff())
+
+    def staff_by_name(self, name: str) -> Person | None:
+        return next((p for p in self._staff().values() if p.name == name), None)
+
+    def coordinators_for(self, class_name: str) -> list[Person]:
+        return [p for p in self._staff().values() if p.role == Role.COORDINATOR and class_name in p.classes]
+
+    def advisor_of(self, class_name: str) -> Person | None:
+        group = self.config.class_group(class_name)
+        if group and group.advisor:
+            found = self.staff_by_name(group.advisor)
+            if found:
+                return found
+        return next((p for p in self._staff().values() if p.role == Role.TEACHER and class_name in p.classes), None)
+
+    # -- rooms ---------------------------------------------------------------------------------------------------
+    def group_for_room(self, room: RoomInfo) -> ClassGroup | CoordinatorGroup | None:
+        """The configured group of a room: by remembered room id first (survives renames), then by topic."""
+        now = self.clock.now()
+        with self.db.tx() as s:
+            row = s.get(Room, room.room_id)
+            if row and row.group_name:
+                group = self.config.group_by_name(row.group_name)
+                if group:
+                    if row.topic != room.topic:
+                        log.info("room %s renamed %r -> %r; still %s", room.room_id, row.topic, room.topic, group.name)
+                        row.topic, row.updated_at = room.topic, now
+                        s.add(row)
+                    return group
+            group = self.config.group_by_topic(room.topic)
+            if group is not None:
+                # Another room already holds this group? Keep the first; an admin sorts it out.
+                other = s.exec(select(Room).where(Room.group_name == group.name, Room.room_id != room.room_id)).first()
+                if other:
+                    log.warning("topic %r matches %s, already bound to room %s; ignoring room %s",
+                                room.topic, group.name, other.room_id, room.room_id)
+                    group = None
+            row = row or Room(room_id=room.room_id, topic=room.topic, updated_at=now)
+            row.topic, row.updated_at = room.topic, now
+            row.group_name = group.name if group else None
+            s.add(row)
+        if group is None:
+            log.warning("room %r (%s) matches no configured group; ignoring it", room.topic, room.room_id)
+        return group
+
+    def room_of_group(self, group_name: str) -> str | None:
+        with self.db.tx() as s:
+            row = s.exec(select(Room).where(Room.group_name == group_name)).first()
+            return row.room_id if row else None
+
+    def bound_rooms(self) -> dict[str, str]:
+        """group name -> room id for every bound room."""
+        with self.db.tx() as s:
+            return {r.group_name: r.room_id for r in s.exec(select(Room).where(Room.group_name != None))}  # noqa: E711
+
+    # -- members -------------------------------------------------------------------------------------------------
+    def seen(self, room_id: str | None, member: Member) -> None:
+        """Record a contact (and their room alias) from a message they sent."""
+        now = self.clock.now()
+        with self.db.tx() as s:
+            c = s.get(Contact, member.contact_id)
+            if c is None or c.name != member.name:
+                c = c or Contact(contact_id=member.contact_id, name=member.name, updated_at=now)
+                c.name, c.updated_at = member.name, now
+                s.add(c)
+            if room_id:
+                m = s.get(RoomMember, (room_id, member.contact_id))
+                if m is None:
+                    s.add(RoomMember(room_id=room_id, contact_id=member.contact_id, alias=member.alias, joined_at=now))
+                elif m.alias != member.alias or not m.active:
+                    if member.alias:
+                        m.alias = member.alias
+                    m.active, m.left_at = True, None
+                    s.add(m)
+
+    def sync_room(self, room: RoomInfo) -> None:
+        """Make the stored member list match the platform's (joins and leaves)."""
+        now = self.clock.now()
+        current = {m.contact_id: m for m in room.members}
+        with self.db.tx() as s:
+            stored = {m.contact_id: m for m in s.exec(select(RoomMember).where(RoomMember.room_id == room.room_id))}
+            for cid, m in current.items():
+                c = s.get(Contact, cid) or Contact(contact_id=cid, name=m.name, updated_at=now)
+                c.name = m.name
+                s.add(c)
+                row = stored.get(cid)
+                if row is None:
+                    s.add(RoomMember(room_id=room.room_id, contact_id=cid, alias=m.alias, joined_at=now))
+                elif not row.active or row.alias != m.alias:
+                    row.active, row.left_at, row.alias = True, None, m.alias
+                    s.add(row)
+            for cid, row in stored.items():
+                if cid not in current and row.active:
+                    row.active, row.left_at = False, now
+                    s.add(row)
+
+    def members(self, room_id: str) -> list[Member]:
+        """Active members of a room, with their names and aliases."""
+        with self.db.tx() as s:
+            rows = s.exec(select(RoomMember, Contact).join(Contact, Contact.contact_id == RoomMember.contact_id)
+                          .where(RoomMember.room_id == room_id, RoomMember.active == True)  # noqa: E712
+                          .order_by(RoomMember.joined_at, RoomMember.contact_id)).all()
+        return [Member(m.contact_id, c.name, m.alias) for m, c in rows]
+
+    def name_of(self, contact_id: str, room_id: str | None = None) -> str:
+        with self.db.tx() as s:
+            if room_id:
+                m = s.get(RoomMember, (room_id, contact_id))
+                if m and m.alias:
+                    return m.alias
+            c = s.get(Contact, contact_id)
+            return c.name if c else contact_id
+
+    def now(self) -> datetime:
+        return self.clock.now()

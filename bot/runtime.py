@@ -1,0 +1,68 @@
+"""Running the bot in real time. APScheduler is only the alarm clock: it wakes the engine at the next due time;
+the engine (App.run_due) and the database's delivery log decide what is sent.
+
+Missed runs are never silently skipped: on every wake, and on start, the engine looks at what came due since, so
+work that fell due while the process was down is caught up (or skipped and logged when too late).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App
+
+log = logging.getLogger("banzhu.runtime")
+
+HEARTBEAT = timedelta(seconds=30)  # a safety net: wake at least this often
+
+
+class Runner:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.scheduler = AsyncIOScheduler(timezone=app.config.tz)
+        self.started_at: datetime | None = None
+
+    def kick(self) -> None:
+        """Something changed (a message arrived, a send was queued): re-evaluate now."""
+        self._wake.set()
+
+    async def _alarm(self) -> None:
+        self._wake.set()
+
+    def _set_alarm(self) -> None:
+        when = self.app.next_wake()
+        if when is None:
+            return
+        self.scheduler.add_job(self._alarm, "date", run_date=max(when, self.app.clock.now()), id="wake",
+                               replace_existing=True, misfire_grace_time=None, coalesce=True)
+
+    async def run(self) -> None:
+        self.app.on_activity = self.kick
+        self.scheduler.add_job(self._alarm, "interval", seconds=HEARTBEAT.total_seconds(), id="heartbeat",
+                               replace_existing=True, coalesce=True, misfire_grace_time=None)
+        self.scheduler.start()
+        self.started_at = self.app.clock.now()
+        await self.app.start()
+        self.kick()
+        try:
+            while not self._stopping.is_set():
+                await self._wake.wait()
+                self._wake.clear()
+                now = self.app.clock.now()
+                await self.app.run_due(now)
+                if self.app.outbox.next_wake() and self.app.outbox.next_wake() <= self.app.clock.now():  # type: ignore[operator]
+                    self._wake.set()
+                self._set_alarm()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            await self.app.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()

@@ -1,0 +1,1 @@
+"""User-facing Chinese texts, one module per feature, so they can be reviewed in one place."""

@@ -1,0 +1,96 @@
+"""What the bot says about notices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.models import Notice
+from bot.zhdate import format_when
+
+
+def notice(n: Notice, deadline: datetime | None) -> str:
+    lines = [f"【通知 #{n.id}】", n.text]
+    if n.needs_ack:
+        if deadline:
+            lines.append(f"请在 {format_when(deadline)} 前回复“收到”。")
+        else:
+            lines.append("请回复“收到”。")
+    lines.append(f"——{n.author_name}")
+    return "\n".join(lines)
+
+
+def published(n: Notice, deadline: datetime | None, expected: int) -> str:
+    if not n.needs_ack:
+        return f"已发布通知 #{n.id}（无需确认）。"
+    tail = f"，截止 {format_when(deadline)}" if deadline else ""
+    return f"已发布通知 #{n.id}，需确认 {expected} 人{tail}。发送 /未确认 查看名单，/催 提醒未回复的同学。"
+
+
+def names_list(names: list[str], limit: int = 60) -> str:
+    shown = "、".join(names[:limit])
+    return shown + (f" 等{len(names)}人" if len(names) > limit else "")
+
+
+def not_acked(n: Notice, missing: list[str], total: int, not_in_group: list[str]) -> str:
+    if not missing:
+        text = f"通知 #{n.id}：全部 {total} 人已确认 👍"
+    else:
+        text = f"通知 #{n.id} 未确认 {len(missing)}/{total} 人：\n{names_list(missing)}"
+    if not_in_group:
+        text += f"\n未进群 {len(not_in_group)} 人：{names_list(not_in_group)}"
+    return text
+
+
+def stats(n: Notice, done: int, total: int, late: int, not_in_group: int, deadline: datetime | None) -> str:
+    rate = f"{done / total:.0%}" if total else "—"
+    parts = [f"通知 #{n.id}：已确认 {done}/{total}（{rate}）"]
+    if late:
+        parts.append(f"其中逾期 {late} 人")
+    if deadline:
+        parts.append(f"截止 {format_when(deadline)}")
+    if not_in_group:
+        parts.append(f"未进群 {not_in_group} 人")
+    return "，".join(parts) + "。"
+
+
+def fanout_stats(parent: Notice, rows: list[tuple[str, int, int]]) -> str:
+    done = sum(r[1] for r in rows)
+    total = sum(r[2] for r in rows)
+    lines = [f"通知 #{parent.id}（{len(rows)}个班级）：已确认 {done}/{total}（{done / total:.0%}）" if total
+             else f"通知 #{parent.id}：还没有需要确认的同学。"]
+    for name, d, t in sorted(rows, key=lambda r: (r[1] / r[2]) if r[2] else 1):
+        lines.append(f"· {name}：{d}/{t}" + (f"（{d / t:.0%}）" if t else ""))
+    return "\n".join(lines)
+
+
+def nudge(n: Notice, deadline: datetime | None, count: int) -> str:
+    when = f"，截止 {format_when(deadline)}" if deadline else ""
+    return f"提醒：通知 #{n.id}「{short(n.text)}」还没有回复“收到”{when}。请以上 {count} 位同学看到后回复“收到”，谢谢！"
+
+
+def short(text: str, limit: int = 20) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= limit else first[:limit] + "…"
+
+
+def deadline_summary(n: Notice, done: int, total: int, late: int, missing: list[str]) -> str:
+    rate = f"{done / total:.0%}" if total else "—"
+    text = f"【通知 #{n.id} 已截止】「{short(n.text)}」已确认 {done}/{total}（{rate}）"
+    if late:
+        text += f"，逾期 {late} 人"
+    if missing:
+        text += f"\n未确认：{names_list(missing)}"
+    return text
+
+
+def fanout_summary(parent: Notice, rows: list[tuple[str, int, int]]) -> str:
+    return "【已截止】" + fanout_stats(parent, rows)
+
+
+NO_NOTICE = "本群还没有通知。"
+NOT_FOUND = "没有找到通知 #{n}。"
+NOT_YOUR_CLASS = "抱歉，您不负责这个班级，不能操作。"
+ROOM_UNKNOWN = "还没找到“{group}”的微信群，通知暂时发不出去，请确认机器人已在群里。"
+EMPTY_NOTICE = "请在 /通知 后面写上通知内容，例如：/通知 周五前完成形考作业2"
+NOBODY_MISSING = "通知 #{n}：大家都已确认，不用催了 👍"
+NEED_NUMBER = "请带上通知编号，例如：{example}"

@@ -1,0 +1,7 @@
+"""Chat features, one module per feature. The order here is the order message rules are tried."""
+
+from handlers import help, members, notices
+
+ROUTERS = [members.router, notices.router, help.router]
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,7 @@
+"""Time-driven work, one module per kind. Each job says when it is next due and what to do then."""
+
+from schedules.nudges import NudgeJob
+
+JOBS = [NudgeJob]
+
+__all__ = ["JOBS"]

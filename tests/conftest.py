@@ -1,0 +1,109 @@
+"""Shared fixtures: a config, databases (SQLite always, PostgreSQL when reachable) and a scripted chat."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import Config, load_config
+from bot.db import Database
+from bot.simulation import Chat
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 9, 7, 8, 0, tzinfo=TZ)  # a Monday morning
+PG_URL = os.environ.get("BANZHU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+CLASS1 = [
+    {"name": "王老师", "id": "wxid_wang", "role": "teacher"},
+    {"name": "张三", "id": "wxid_zs", "alias": "张三-2024110001"},
+    {"name": "李四", "id": "wxid_ls", "alias": "李四-2024110002"},
+    {"name": "王五", "id": "wxid_ww"},
+]
+
+
+def pg_available() -> str | None:
+    """None when PostgreSQL is reachable, else the reason to skip."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=2):
+            return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL not reachable at {PG_URL}: {exc}"
+
+
+_PG_REASON = pg_available()
+
+
+def make_pg_database() -> Database:
+    """A fresh PostgreSQL schema for one test (dropped afterwards by the caller)."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    db = Database(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    db.pg_schema = schema  # type: ignore[attr-defined]
+    return db
+
+
+def drop_pg(db: Database) -> None:
+    import psycopg
+
+    db.close()
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {db.pg_schema} CASCADE")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """Storage on both backends; PostgreSQL skips with the reason when no server answers."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'banzhu.db'}")
+        yield db
+        db.close()
+    else:
+        if _PG_REASON:
+            pytest.skip(_PG_REASON)
+        db = make_pg_database()
+        yield db
+        drop_pg(db)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    cfg = load_config(ROOT / "config.yaml")
+    files = cfg.files.model_copy(update={"exports": str(tmp_path / "exports")})
+    return cfg.model_copy(update={"files": files})
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'banzhu.db'}")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+async def chat(config: Config, sqlite_db: Database) -> Chat:
+    """行管1班 with its teacher and three students, on a virtual clock starting Monday 08:00."""
+    c = Chat(config, START, db=sqlite_db)
+    c.add_room("2024秋行政管理1班", CLASS1)
+    await c.start()
+    return c
+
+
+@pytest.fixture
+async def pg_chat(config: Config, database: Database) -> Chat:
+    """The same chat on each storage backend."""
+    c = Chat(config, START, db=database)
+    c.add_room("2024秋行政管理1班", CLASS1)
+    await c.start()
+    return c
