@@ -85,7 +85,7 @@ async def _run(config: Config, kind: str) -> int:
     app = build_app(config, gateway, clock)
     runner = Runner(app)
     if kind != "wechaty":
-        gateway.on_quit = runner.stop  # type: ignore[attr-defined]
+        gateway.on_quit = lambda: runner.stop(drain=True)  # type: ignore[attr-defined]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:

@@ -15,7 +15,6 @@ from bot.acks import AckMatch
 from bot.config import ClassGroup
 from bot.gateways.base import Member
 from bot.models import Ack, Notice, Student
-from bot.outbox import PRIORITY_NOTICE
 from bot.texts import notices as texts
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ class Notices:
             s.add(notice)
             s.flush()
             body = texts.notice(notice, self.app.local(deadline) if deadline else None)
-            self.app.outbox.enqueue(text=body, room_id=room_id, priority=PRIORITY_NOTICE,
+            self.app.outbox.enqueue(text=body, room_id=room_id,
                                     dedupe_key=f"notice:{notice.id}", session=s)
         return notice
 

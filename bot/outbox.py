@@ -23,7 +23,6 @@ from bot.models import OutboxItem
 log = logging.getLogger("banzhu.outbox")
 
 PRIORITY_REPLY = 0
-PRIORITY_NOTICE = 3
 PRIORITY_BULK = 5
 
 

@@ -18,6 +18,7 @@ from bot.app import App
 log = logging.getLogger("banzhu.runtime")
 
 HEARTBEAT = timedelta(seconds=30)  # a safety net: wake at least this often
+DRAIN_GRACE = timedelta(seconds=20)
 
 
 class Runner:
@@ -27,6 +28,7 @@ class Runner:
         self._stopping = asyncio.Event()
         self.scheduler = AsyncIOScheduler(timezone=app.config.tz)
         self.started_at: datetime | None = None
+        self._drain_until: datetime | None = None
 
     def kick(self) -> None:
         """Something changed (a message arrived, a send was queued): re-evaluate now."""
@@ -51,7 +53,7 @@ class Runner:
         await self.app.start()
         self.kick()
         try:
-            while not self._stopping.is_set():
+            while not self._stopping.is_set() or self._draining():
                 await self._wake.wait()
                 self._wake.clear()
                 now = self.app.clock.now()
@@ -63,6 +65,15 @@ class Runner:
             self.scheduler.shutdown(wait=False)
             await self.app.stop()
 
-    def stop(self) -> None:
+    def _draining(self) -> bool:
+        """After stop(drain=True), keep sending until the outbox is empty or the grace time is over."""
+        if self._drain_until is None or self.app.clock.now() > self._drain_until:
+            return False
+        return self.app.outbox.pending_count() > 0
+
+    def stop(self, drain: bool = False) -> None:
+        """Stop; with drain, first send what is queued (bounded). Unsent messages stay queued in any case."""
+        if drain:
+            self._drain_until = self.app.clock.now() + DRAIN_GRACE
         self._stopping.set()
         self._wake.set()

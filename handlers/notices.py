@@ -9,7 +9,6 @@ from bot.acks import AckMatch, classify, is_solitaire, solitaire_names
 from bot.config import ClassGroup, CoordinatorGroup
 from bot.exports import notice_workbook
 from bot.models import Notice
-from bot.outbox import PRIORITY_NOTICE
 from bot.people import Role
 from bot.router import Context, Router, Where
 from bot.texts import notices as texts
@@ -106,8 +105,7 @@ async def publish(ctx: Context, args: str) -> None:
         ctx.reply(texts.ROOM_UNKNOWN.format(group=group.name))
         return
     expected = len(ctx.app.notices.status(notice).expected)
-    ctx.tell(ctx.sender.contact_id, texts.published(notice, ctx.app.local(deadline) if deadline else None, expected),
-             priority=PRIORITY_NOTICE)  # after the notice itself
+    ctx.tell(ctx.sender.contact_id, texts.published(notice, ctx.app.local(deadline) if deadline else None, expected))
 
 
 def _pick_notice(ctx: Context, args: str, example: str) -> Notice | None:

@@ -1,0 +1,152 @@
+"""The paced, persistent outbox, on SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.db import Database
+from bot.models import OutboxItem
+from bot.outbox import split_text
+
+
+def room_id(chat) -> str:
+    return chat.room("行管1班").room_id
+
+
+async def test_sends_are_paced(pg_chat):
+    chat = pg_chat
+    for i in range(5):
+        chat.app.outbox.enqueue(text=f"消息{i}", room_id=room_id(chat))
+    sent = await chat.settle()
+    assert [s.text for s in sent] == [f"消息{i}" for i in range(5)]
+    gaps = [(b.time - a.time).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
+    cfg = chat.config.outbox
+    assert all(cfg.min_interval.total_seconds() <= g <= (cfg.min_interval + cfg.jitter).total_seconds() for g in gaps)
+    assert len(set(gaps)) > 1  # jitter
+
+
+async def test_pending_message_survives_a_crash(pg_chat):
+    chat = pg_chat
+    chat.gateway.connected = False
+    chat.app.outbox.enqueue(text="重要通知", room_id=room_id(chat))
+    assert await chat.settle() == []
+    chat.gateway.connected = True
+    sent = await chat.restart()
+    assert [s.text for s in sent] == ["重要通知"]
+
+
+async def test_confirmed_message_is_never_sent_again(pg_chat):
+    chat = pg_chat
+    chat.app.outbox.enqueue(text="只发一次", room_id=room_id(chat))
+    assert len(await chat.settle()) == 1
+    assert await chat.restart() == []
+    assert await chat.advance("1h") == []
+
+
+async def test_unconfirmed_send_is_retried_after_a_crash(pg_chat):
+    """A crash after claiming but before the gateway confirmed: the message goes out (at least once)."""
+    chat = pg_chat
+    [oid] = chat.app.outbox.enqueue(text="发送中断", room_id=room_id(chat))
+    with chat.app.db.tx() as s:
+        item = s.get(OutboxItem, oid)
+        item.status = "sending"
+        s.add(item)
+    sent = await chat.restart()
+    assert [s.text for s in sent] == ["发送中断"]
+
+
+async def test_gateway_failures_are_retried_with_backoff(pg_chat):
+    chat = pg_chat
+    chat.gateway.fail_next = 2
+    t0 = chat.clock.now()
+    chat.app.outbox.enqueue(text="重试", room_id=room_id(chat))
+    [sent] = await chat.settle()
+    backoff = chat.config.outbox.retry_backoff
+    assert sent.time - t0 >= backoff[0] + backoff[1]
+    with chat.app.db.tx() as s:
+        [item] = s.exec(select(OutboxItem)).all()
+    assert item.status == "sent" and item.attempts == 3
+
+
+async def test_gives_up_after_the_configured_time_and_keeps_the_row(pg_chat):
+    chat = pg_chat
+    chat.gateway.fail_next = 10_000
+    chat.app.outbox.enqueue(text="发不出去", room_id=room_id(chat))
+    await chat.advance("30h")
+    with chat.app.db.tx() as s:
+        [item] = s.exec(select(OutboxItem)).all()
+    assert item.status == "failed" and "频繁" in item.last_error
+
+
+async def test_disconnected_gateway_keeps_messages_until_reconnect(pg_chat):
+    chat = pg_chat
+    chat.gateway.connected = False
+    chat.app.outbox.enqueue(text="等待连接", room_id=room_id(chat))
+    assert await chat.advance("10m") == []
+    assert chat.app.outbox.pending_count() == 1
+    chat.gateway.connected = True
+    assert [s.text for s in await chat.settle()] == ["等待连接"]
+
+
+async def test_long_text_is_split_cleanly(pg_chat):
+    chat = pg_chat
+    lines = [f"第{i}行：" + "请按时完成形考作业。" * 8 for i in range(40)]
+    chat.app.outbox.enqueue(text="\n".join(lines), room_id=room_id(chat))
+    sent = await chat.settle()
+    limit = chat.config.outbox.max_chars
+    assert len(sent) > 1 and all(len(s.text) <= limit for s in sent)
+    assert sent[0].text.endswith(f"（1/{len(sent)}）")
+    body = "\n".join(s.message.text.rsplit("\n", 1)[0] for s in sent)
+    assert body == "\n".join(lines)  # nothing lost, nothing cut mid-line
+
+
+async def test_many_mentions_are_split_across_messages(pg_chat):
+    chat = pg_chat
+    ids = [f"wxid_{i}" for i in range(45)]
+    chat.app.outbox.enqueue(text="请回复收到", room_id=room_id(chat), mentions=ids)
+    sent = await chat.settle()
+    per = chat.config.outbox.max_mentions
+    assert [len(s.message.mentions) for s in sent] == [per, per, 45 - 2 * per]
+    assert sum((list(s.message.mentions) for s in sent), []) == ids
+
+
+async def test_dedupe_key_enqueues_once(pg_chat):
+    chat = pg_chat
+    a = chat.app.outbox.enqueue(text="一次", room_id=room_id(chat), dedupe_key="k1")
+    b = chat.app.outbox.enqueue(text="一次", room_id=room_id(chat), dedupe_key="k1")
+    assert a and b == []
+    assert len(await chat.settle()) == 1
+
+
+def test_split_text_hard_cuts_a_single_long_line():
+    text = "这是一段很长的没有换行的通知。" * 100
+    parts = split_text(text, 200)
+    assert all(len(p) <= 200 + 10 for p in parts)
+    assert "".join(p.rsplit("\n", 1)[0] for p in parts) == text
+
+
+def test_sqlite_is_in_wal_mode(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    db.close()
+
+
+def test_schema_version_recorded(database):
+    from bot.models import Meta
+
+    with database.tx() as s:
+        assert s.get(Meta, "schema_version").value == "1"
+
+
+def test_datetimes_keep_their_zone(database):
+    from datetime import UTC, datetime
+
+    from bot.models import AuditLog
+
+    when = datetime(2026, 9, 7, 8, 0, tzinfo=UTC) + timedelta(hours=8)
+    with database.tx() as s:
+        s.add(AuditLog(at=when, actor_id="x", action="t"))
+    with database.tx() as s:
+        [row] = s.exec(select(AuditLog)).all()
+    assert row.at == when and row.at.tzinfo is not None

@@ -1,0 +1,112 @@
+"""Commands: parsing, roles by contact id, help per role, hints, dedupe, bad input."""
+
+from datetime import timedelta
+
+from bot.gateways.base import Incoming, Member
+from bot.router import normalise
+
+
+async def test_help_lists_only_what_the_asker_may_use(chat):
+    [student] = await chat.say("张三", "行管1班", "/帮助")
+    [teacher] = await chat.say("王老师", "行管1班", "/help")
+    assert "/绑定" in student.text and "/通知" not in student.text
+    assert "/通知" in teacher.text and "/未确认" in teacher.text
+
+
+async def test_full_width_slash_hash_and_spaces_are_accepted(chat):
+    for text in ("／帮助", "#帮助", "/  帮助", "　/帮助　", "/HELP"):
+        [reply] = await chat.say("张三", "行管1班", text)
+        assert "可用命令" in reply.text, text
+
+
+async def test_command_without_space_before_its_argument(chat):
+    [notice, _private] = await chat.say("王老师", "行管1班", "/通知周五前完成形考作业2")
+    assert "【通知 #1】" in notice.text and "周五前完成形考作业2" in notice.text
+
+
+async def test_unknown_command_gets_a_hint(chat):
+    [reply] = await chat.say("王老师", "行管1班", "/通之 明天上课")
+    assert "没有“/通之”这个命令" in reply.text and "/通知" in reply.text and "/帮助" in reply.text
+
+
+async def test_teacher_command_from_student_is_refused_politely_and_logged(chat):
+    [reply] = await chat.say("张三", "行管1班", "/通知 明天停课")
+    assert "抱歉" in reply.text and "只有" in reply.text
+    from sqlmodel import select
+
+    from bot.models import AuditLog
+
+    with chat.app.db.tx() as s:
+        rows = s.exec(select(AuditLog)).all()
+    assert [(r.actor_id, r.result) for r in rows] == [("wxid_zs", "denied: role")]
+
+
+async def test_alias_impostor_gets_no_teacher_rights(chat):
+    chat.rename("张三", alias="王老师")
+    [reply] = await chat.say("张三", "行管1班", "/通知 明天停课")
+    assert "只有" in reply.text
+    [reply] = await chat.say("张三", "行管1班", "/未确认")
+    assert "只有" in reply.text
+
+
+async def test_teacher_of_another_class_cannot_publish_here(chat):
+    room = chat.room("行管1班")
+    chat.add_member(room, {"name": "李老师", "id": "wxid_li"})  # config: teaches 会计1班 and 法学1班
+    [reply] = await chat.say("李老师", "行管1班", "/通知 明天停课")
+    assert "不负责这个班级" in reply.text
+
+
+async def test_duplicate_message_id_is_processed_once(chat):
+    await chat.say("王老师", "行管1班", "/通知 周五前完成形考作业2")
+    assert await chat.say("张三", "行管1班", "/帮助", message_id="dup-1") != []
+    assert await chat.say("张三", "行管1班", "/帮助", message_id="dup-1") == []
+
+
+async def test_redelivery_with_a_new_id_is_processed_once(chat):
+    room = chat.room("行管1班")
+    sender = room.members["wxid_zs"]
+    t = chat.clock.now()
+    first = Incoming("a-1", t, sender, "/帮助", room.info())
+    again = Incoming("b-7", t + timedelta(milliseconds=300), sender, "/帮助", room.info())
+    assert len(await chat.deliver(first)) == 1
+    assert await chat.deliver(again) == []
+
+
+async def test_bot_ignores_its_own_messages(chat):
+    room = chat.room("行管1班")
+    me = Member(chat.gateway.self_id, "班助")
+    assert await chat.deliver(Incoming("self-1", chat.clock.now(), me, "/帮助", room.info())) == []
+
+
+async def test_empty_whitespace_and_emoji_only_messages_are_ignored(chat):
+    for text in ("", "   ", "\n\t", "😂😂", "🌹"):
+        assert await chat.say("张三", "行管1班", text) == [], repr(text)
+
+
+async def test_oversized_message_is_handled_without_error(chat):
+    big = "老师" * 50_000  # 100 KB
+    assert await chat.say("张三", "行管1班", big) == []
+    [reply] = await chat.say("张三", "行管1班", "/帮助 " + big)
+    assert "可用命令" in reply.text
+
+
+async def test_room_that_matches_no_group_is_ignored(chat):
+    chat.add_room("某某兴趣群", [{"name": "路人", "id": "wxid_x"}])
+    assert await chat.say("路人", "某某兴趣群", "/帮助") == []
+
+
+async def test_renamed_room_keeps_working(chat):
+    await chat.say("张三", "行管1班", "/帮助")
+    chat.room("行管1班").topic = "行管1班（已改名）"
+    await chat.advance("1m")  # the same text from the same person in the same second is a redelivery
+    [reply] = await chat.say("张三", "行管1班（已改名）", "/帮助")
+    assert "可用命令" in reply.text
+
+
+async def test_private_hello_gets_an_introduction(chat):
+    [reply] = await chat.private("张三", "你好")
+    assert reply.to_name == "张三" and "/帮助" in reply.text
+
+
+def test_normalise_folds_full_width():
+    assert normalise("　／通知　　明天 ") == "/通知 明天"
