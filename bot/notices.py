@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.acks import AckMatch
@@ -59,6 +58,9 @@ class Notices:
     def __init__(self, app: App) -> None:
         self.app = app
         self.db = app.db
+        # Hot-path caches (this process is the only writer of notices and acks):
+        self._open: dict[str, list[Notice]] = {}  # group -> candidate notices (needs_ack, recent)
+        self._acked: dict[int, set[str]] = {}  # notice id -> contact ids that acknowledged
 
     # -- publishing ----------------------------------------------------------------------------------------------
     def publish(self, group: ClassGroup, author: Person, text: str, *, deadline: datetime | None,
@@ -77,6 +79,7 @@ class Notices:
             body = texts.notice(notice, self.app.local(deadline) if deadline else None)
             self.app.outbox.enqueue(text=body, room_id=room_id,
                                     dedupe_key=f"notice:{notice.id}", session=s)
+        self._open.pop(group.name, None)
         return notice
 
     def fan_out(self, groups: list[ClassGroup], author: Person, text: str, *, deadline: datetime | None,
@@ -118,10 +121,14 @@ class Notices:
         return now <= n.deadline + OPEN_AFTER_DEADLINE
 
     def open_notices(self, group_name: str, now: datetime) -> list[Notice]:
-        since = now - max(OPEN_WITHOUT_DEADLINE, OPEN_AFTER_DEADLINE) - timedelta(days=60)
-        with self.db.tx() as s:
-            rows = s.exec(select(Notice).where(Notice.group_name == group_name, Notice.needs_ack == True,  # noqa: E712
-                                               Notice.created_at >= since).order_by(Notice.id)).all()
+        rows = self._open.get(group_name)
+        if rows is None:
+            since = now - max(OPEN_WITHOUT_DEADLINE, OPEN_AFTER_DEADLINE) - timedelta(days=60)
+            with self.db.tx() as s:
+                rows = list(s.exec(select(Notice).where(Notice.group_name == group_name,
+                                                        Notice.needs_ack == True,  # noqa: E712
+                                                        Notice.created_at >= since).order_by(Notice.id)))
+            self._open[group_name] = rows
         return [n for n in rows if self.is_open(n, now)]
 
     def awaiting_deadline(self) -> list[Notice]:
@@ -134,25 +141,28 @@ class Notices:
     # -- acknowledgements ----------------------------------------------------------------------------------------
     def credit(self, notices: list[Notice], who: Member, name: str, *, at: datetime, via: str, message_id: str,
                text: str) -> list[Notice]:
-        """Record one acknowledgement per notice (once: repeats change nothing); returns the newly credited."""
-        credited = []
-        for n in notices:
-            try:
-                with self.db.tx() as s:
-                    s.add(Ack(notice_id=n.id, contact_id=who.contact_id, name=name, at=at,
-                              late=bool(n.deadline and at > n.deadline), via=via, message_id=message_id,
-                              text=text[:200]))
-                credited.append(n)
-            except IntegrityError:
-                continue
-        return credited
+        """Record one acknowledgement per notice (once: repeats change nothing), in one transaction."""
+        fresh = [n for n in notices if n.id is not None and who.contact_id not in self._acked_set(n.id)]
+        if not fresh:
+            return []
+        rows = [{"notice_id": n.id, "contact_id": who.contact_id, "name": name, "at": at,
+                 "late": bool(n.deadline and at > n.deadline), "via": via, "message_id": message_id,
+                 "text": text[:200]} for n in fresh]
+        self.db.insert_ignore(Ack, rows)
+        for n in fresh:
+            self._acked_set(n.id or 0).add(who.contact_id)
+        return fresh
+
+    def _acked_set(self, notice_id: int) -> set[str]:
+        acked = self._acked.get(notice_id)
+        if acked is None:
+            with self.db.tx() as s:
+                acked = set(s.exec(select(Ack.contact_id).where(Ack.notice_id == notice_id)).all())
+            self._acked[notice_id] = acked
+        return acked
 
     def acked_ids(self, notice_ids: list[int], contact_id: str) -> set[int]:
-        if not notice_ids:
-            return set()
-        with self.db.tx() as s:
-            return set(s.exec(select(Ack.notice_id).where(col(Ack.notice_id).in_(notice_ids),
-                                                          Ack.contact_id == contact_id)).all())
+        return {i for i in notice_ids if contact_id in self._acked_set(i)}
 
     def resolve_ack_targets(self, group_name: str, match: AckMatch | None, quoted_number: int | None,
                             contact_id: str, now: datetime) -> list[Notice]:

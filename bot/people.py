@@ -54,6 +54,10 @@ class People:
         self.config = config
         self.clock = clock
         self._staff_cache: dict[str, Person] | None = None
+        # Hot-path caches: a 200-person group says 收到 200 times in a minute; the database is written only when
+        # something changed. This process is the only writer of rooms and members.
+        self._rooms: dict[str, tuple[str, str | None]] = {}  # room id -> (topic, group name)
+        self._members: dict[tuple[str | None, str], tuple[str, str]] = {}  # (room, contact) -> (name, alias)
 
     # -- staff ---------------------------------------------------------------------------------------------------
     def sync_config_staff(self) -> None:
@@ -122,6 +126,14 @@ class People:
     # -- rooms ---------------------------------------------------------------------------------------------------
     def group_for_room(self, room: RoomInfo) -> ClassGroup | CoordinatorGroup | None:
         """The configured group of a room: by remembered room id first (survives renames), then by topic."""
+        cached = self._rooms.get(room.room_id)
+        if cached and cached[0] == room.topic:
+            return self.config.group_by_name(cached[1]) if cached[1] else None
+        group = self._group_for_room(room)
+        self._rooms[room.room_id] = (room.topic, group.name if group else None)
+        return group
+
+    def _group_for_room(self, room: RoomInfo) -> ClassGroup | CoordinatorGroup | None:
         now = self.clock.now()
         with self.db.tx() as s:
             row = s.get(Room, room.room_id)
@@ -162,6 +174,10 @@ class People:
     # -- members -------------------------------------------------------------------------------------------------
     def seen(self, room_id: str | None, member: Member) -> None:
         """Record a contact (and their room alias) from a message they sent."""
+        key = (room_id, member.contact_id)
+        if self._members.get(key) == (member.name, member.alias):
+            return
+        self._members[key] = (member.name, member.alias)
         now = self.clock.now()
         with self.db.tx() as s:
             c = s.get(Contact, member.contact_id)
@@ -181,6 +197,8 @@ class People:
 
     def sync_room(self, room: RoomInfo) -> None:
         """Make the stored member list match the platform's (joins and leaves)."""
+        for key in [k for k in self._members if k[0] == room.room_id]:
+            del self._members[key]
         now = self.clock.now()
         current = {m.contact_id: m for m in room.members}
         with self.db.tx() as s:
@@ -199,6 +217,8 @@ class People:
                 if cid not in current and row.active:
                     row.active, row.left_at = False, now
                     s.add(row)
+        for cid, m in current.items():
+            self._members[(room.room_id, cid)] = (m.name, m.alias)
 
     def members(self, room_id: str) -> list[Member]:
         """Active members of a room, with their names and aliases."""

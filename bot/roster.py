@@ -171,6 +171,20 @@ class Roster:
     def __init__(self, app: App) -> None:
         self.app = app
         self.db = app.db
+        self._names: dict[str, str] | None = None  # contact id -> roster name, for bound students
+        self._tried: dict[tuple[str, str], str] = {}  # (class, contact) -> alias already matched against
+        self._staff_names = frozenset(s.name for s in app.config.staff)
+
+    def _changed(self) -> None:
+        self._names = None
+        self._tried.clear()
+
+    def bound_names(self) -> dict[str, str]:
+        if self._names is None:
+            with self.db.tx() as s:
+                rows = s.exec(select(Student.contact_id, Student.name).where(Student.contact_id != None)).all()  # noqa: E711
+            self._names = {cid: name for cid, name in rows if cid}
+        return self._names
 
     # -- import / export -----------------------------------------------------------------------------------------
     def import_file(self, path: Path, *, dry_run: bool = False,
@@ -182,6 +196,7 @@ class Roster:
         report = ImportReport(errors=errors)
         if not report.ok or dry_run:
             return report
+        self._changed()
         with self.db.tx() as s:
             existing = {st.student_no: st for st in s.exec(select(Student))}
             for i, st in enumerate(students, 1):
@@ -215,6 +230,7 @@ class Roster:
 
     def forget(self, student_no: str) -> bool:
         """Delete a student's roster row (acks stay, keyed by contact id, without name or 学号)."""
+        self._changed()
         with self.db.tx() as s:
             st = s.get(Student, student_no)
             if st is None:
@@ -241,6 +257,9 @@ class Roster:
 
     def match_alias(self, class_name: str, member: Member) -> tuple[Student | None, str | None]:
         """(student, conflict message) for a member whose alias follows the convention; binds on success."""
+        if self._tried.get((class_name, member.contact_id)) == member.alias:
+            return None, None  # nothing new to learn from the same alias
+        self._tried[(class_name, member.contact_id)] = member.alias
         parsed = parse_alias(member.alias) if member.alias else None
         if parsed is None:
             return None, None
@@ -263,6 +282,7 @@ class Roster:
             if st.contact_id != member.contact_id:
                 st.contact_id = member.contact_id
                 s.add(st)
+                self._names = None
             return st, None
 
     def bind(self, class_name: str | None, contact_id: str, student_no: str, name: str) -> tuple[Student | None, str]:
@@ -283,16 +303,17 @@ class Roster:
                     s.add(other)
             st.contact_id = contact_id
             s.add(st)
+            self._changed()
             return st, ""
 
     def display_names(self, room_id: str, members: list[Member]) -> dict[str, str]:
         """contact id -> a name fit for the group: the roster name when matched, else the alias without digits."""
-        bound = self.by_contact(m.contact_id for m in members)
-        staff_names = {s.name for s in self.app.config.staff}
+        bound = self.bound_names()
+        staff_names = self._staff_names
         out = {}
         for m in members:
             if m.contact_id in bound:
-                out[m.contact_id] = bound[m.contact_id].name
+                out[m.contact_id] = bound[m.contact_id]
             else:
                 shown = clean_name(m.shown)
                 # Someone calling themselves 王老师 is shown by their WeChat name, so staff are not misled.

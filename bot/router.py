@@ -18,6 +18,7 @@ import enum
 import hashlib
 import logging
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -156,11 +157,11 @@ class Router:
 
 
 # -- text normalisation ----------------------------------------------------------------------------------------------
-_FULLWIDTH = {ord("／"): "/", ord("＃"): "#", ord("　"): " ", ord("："): ":", ord("，"): ",", ord("｜"): "|"}
+_FULLWIDTH = {ord("／"): "/", ord("＃"): "#", ord("　"): " "}  # the body keeps its own punctuation
 
 
 def normalise(text: str) -> str:
-    """Trim, fold full-width ASCII look-alikes used in commands, collapse runs of spaces."""
+    """Trim, fold full-width slash, hash and spaces, collapse runs of spaces (line breaks are kept)."""
     text = text.replace("\u2005", " ").replace("\u00a0", " ")
     text = text.strip().translate(_FULLWIDTH)
     return re.sub(r"[ \t]+", " ", text)
@@ -182,6 +183,28 @@ def fingerprint(msg: Incoming) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+class RecentMessages:
+    """A bounded memory of recent message ids and fingerprints, for the cheap first line of dedupe."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._order: deque[tuple[str, str]] = deque()
+        self._ids: set[str] = set()
+        self._prints: set[str] = set()
+
+    def add(self, message_id: str, print_: str) -> bool:
+        if message_id in self._ids or print_ in self._prints:
+            return False
+        self._order.append((message_id, print_))
+        self._ids.add(message_id)
+        self._prints.add(print_)
+        if len(self._order) > self.size:
+            old_id, old_print = self._order.popleft()
+            self._ids.discard(old_id)
+            self._prints.discard(old_print)
+        return True
+
+
 class Dispatcher:
     """Routes one incoming message to a command or a message rule."""
 
@@ -199,6 +222,7 @@ class Dispatcher:
         # Longest first, so /未确认 wins over a shorter prefix and "/通知周五…" (no space) still parses.
         self._names = sorted(self.commands, key=len, reverse=True)
         self._pending: dict[tuple[str | None, str], tuple[datetime, Callable[[], Awaitable[None]]]] = {}
+        self._recent = RecentMessages()
 
     # -- confirmations -------------------------------------------------------------------------------------------
     def ask(self, ctx: Context, action: Callable[[], Awaitable[None]]) -> None:
@@ -236,7 +260,15 @@ class Dispatcher:
 
     # -- dedupe --------------------------------------------------------------------------------------------------
     def first_time(self, msg: Incoming) -> bool:
-        """Record the message; False when it (or an identical redelivery) was already processed."""
+        """False when this message (or a redelivery of it with another id) was seen recently, in memory."""
+        return self._recent.add(msg.message_id, fingerprint(msg))
+
+    def claim(self, msg: Incoming) -> bool:
+        """Persist that a message with side effects (a command, an answer) was processed; False if it was already.
+
+        Acknowledgements need no claim: crediting is idempotent. Commands do, so that a redelivery after a
+        restart cannot publish a notice twice.
+        """
         try:
             with self.app.db.tx() as s:
                 s.add(Inbound(message_id=msg.message_id, fingerprint=fingerprint(msg), at=self.app.clock.now()))
@@ -261,6 +293,8 @@ class Dispatcher:
                 if name.isascii() and rest[:1].isalnum():
                     continue
                 return self.commands[name], body[: len(name)], rest.strip()
+        if text[0] == "#":
+            return None  # "#接龙", hashtags: only known commands are commands after '#'
         typed = re.split(r"\s", body, maxsplit=1)[0]
         return None, typed, ""
 
@@ -275,7 +309,7 @@ class Dispatcher:
     async def dispatch(self, ctx: Context, text: str) -> None:
         if self._pending and await self._answer_pending(ctx, text):
             return
-        parsed = self.parse(text)
+        parsed = self.parse(text) if ctx.msg.kind == "text" else None
         if parsed is None:
             for router in self.routers:
                 for rule in router.rules:
@@ -289,6 +323,8 @@ class Dispatcher:
             ctx.reply(f"没有“/{typed}”这个命令。{tip}发送 /帮助 查看可用命令。")
             return
         ctx.command = command
+        if not self.claim(ctx.msg):
+            return
         if not command.roles & ctx.sender.role:
             allowed = "、".join(v for k, v in ROLE_NAMES.items() if k & command.roles)
             ctx.reply(f"抱歉，/{command.name} 只有{allowed}可以使用。")

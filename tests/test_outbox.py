@@ -150,3 +150,35 @@ def test_datetimes_keep_their_zone(database):
     with database.tx() as s:
         [row] = s.exec(select(AuditLog)).all()
     assert row.at == when and row.at.tzinfo is not None
+
+
+def test_concurrent_read_then_write_transactions_do_not_lock(tmp_path):
+    """Two writers that read first: BEGIN IMMEDIATE makes them queue instead of failing with 'database is locked'."""
+    import threading
+
+    from bot.models import Meta
+
+    db = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+    with db.tx() as s:
+        s.add(Meta(key="counter", value="0"))
+    errors: list[Exception] = []
+
+    def bump() -> None:
+        try:
+            for _ in range(50):
+                with db.tx() as s:
+                    row = s.get(Meta, "counter")
+                    row.value = str(int(row.value) + 1)
+                    s.add(row)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.tx() as s:
+        assert s.get(Meta, "counter").value == "200"
+    assert errors == []
+    db.close()
