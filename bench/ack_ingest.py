@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import load_config  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.gateways.base import Incoming  # noqa: E402
-from bot.simulation import Chat  # noqa: E402
+from bot.config import load_config
+from bot.db import Database
+from bot.gateways.base import Incoming
+from bot.simulation import Chat
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config)
 
 
-def _app_offline(config: Config):  # noqa: ANN202
+def _app_offline(config: Config):
     """An App for command-line work on the database (no chat connection)."""
     from bot.app import build_app
     from bot.clock import RealClock
@@ -96,7 +96,7 @@ async def _run(config: Config, kind: str) -> int:
     return 0
 
 
-def _ensure_roster(app) -> None:  # noqa: ANN001
+def _ensure_roster(app) -> None:
     """First start on an empty database: load the configured roster so the demo groups have students."""
     cfg = app.config
     if app.roster.count() == 0 and cfg.files.roster and cfg.path(cfg.files.roster).exists():
@@ -191,7 +191,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cli_person():  # noqa: ANN202
+def _cli_person():
     from bot.people import Person, Role
 
     return Person("cli", "命令行", Role.ADMIN)
@@ -251,6 +251,65 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     path = notice_workbook(app, notice, Path(args.out))
     print(f"已导出通知 #{notice.id} 到 {path}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.handbook.service import MAX_REPLY, cached_retriever, shorten, source_of
+    from bot.handbook.source import HandbookError, load_faq, load_handbook
+    decline = "（手册中没有找到可靠的答案，建议转交导学教师）"
+
+    try:
+        if args.handbook:
+            units = load_handbook(Path(args.handbook)).units  # exactly that handbook, no curated Q&A
+        else:
+            config = _config(args)
+            units = load_handbook(config.path(config.files.handbook)).units
+            if config.files.faq:
+                units += load_faq(config.path(config.files.faq))
+    except HandbookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    retriever = cached_retriever(units)
+
+    def one(question: str) -> dict:
+        m = retriever.match(question)
+        if m.unit is None:
+            return {"id": None, "score": round(m.score, 4), "answer": decline}
+        src = source_of(m.unit)
+        return {"id": m.unit.id, "score": round(m.score, 4),
+                "answer": shorten(m.unit.body, MAX_REPLY - len(src)) + src}
+
+    if args.question:
+        result = one(" ".join(args.question))
+        print(json.dumps(result, ensure_ascii=False) if args.json else result["answer"])
+        return 0
+    if not args.json:
+        print("usage: python -m bot ask \"问题\"  (or --json with one question per line on stdin)", file=sys.stderr)
+        return 2
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        print(json.dumps(one(line), ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_handbook(args: argparse.Namespace) -> int:
+    from bot.handbook.source import HandbookError, import_file, parse_markdown
+
+    src = Path(args.file)
+    try:
+        text = import_file(src)
+        book = parse_markdown(text, str(src))
+    except (HandbookError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for w in book.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    out = Path(args.out)
+    out.write_text(text, encoding="utf-8")
+    print(f"已导入 {len(book.units)} 个问答小节到 {out}")
     return 0
 
 
@@ -314,6 +373,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_export)
     sub.add_parser("status", help="connection state and pending messages").set_defaults(func=cmd_status)
+    s = sub.add_parser("ask", help="answer a question from the handbook")
+    s.add_argument("question", nargs="*")
+    s.add_argument("--json", action="store_true", help='print {"id", "score", "answer"}; no question: read stdin')
+    s.add_argument("--handbook", help="a handbook .md to answer from (instead of the configured one and its Q&A)")
+    s.set_defaults(func=cmd_ask)
+    s = sub.add_parser("handbook", help="import a .docx/.pdf/.md handbook")
+    hs = s.add_subparsers(dest="action", required=True)
+    h = hs.add_parser("import")
+    h.add_argument("file")
+    h.add_argument("--out", default="data/handbook.md")
+    s.set_defaults(func=cmd_handbook)
     return p
 
 

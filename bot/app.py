@@ -19,6 +19,7 @@ from bot.people import People, Person
 from bot.router import MAX_INPUT_CHARS, Context, Dispatcher, normalise, strip_mention
 
 if TYPE_CHECKING:
+    from bot.handbook.service import Answers
     from bot.notices import Notices
     from bot.roster import Roster
     from bot.staff import Staff
@@ -47,13 +48,14 @@ class App:
     notices: Notices = None  # type: ignore[assignment]  # set by build_app
     roster: Roster = None  # type: ignore[assignment]
     staff: Staff = None  # type: ignore[assignment]
+    answers: Answers = None  # type: ignore[assignment]
     jobs: list[Job] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     on_activity: Callable[[], None] = lambda: None
     _started_at: datetime | None = None
 
     @property
-    def tz(self):  # noqa: ANN201
+    def tz(self):
         return self.config.tz
 
     def local(self, when: datetime) -> datetime:
@@ -153,6 +155,7 @@ AsyncSetup = Callable[[App], Awaitable[None]]
 def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | None = None,
               rng: random.Random | None = None) -> App:
     """Wire one bot: storage, outbox, people, services, handlers and timed jobs."""
+    from bot.handbook.service import Answers
     from bot.notices import Notices
     from bot.roster import Roster
     from bot.staff import Staff
@@ -166,6 +169,7 @@ def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | 
     app.roster = Roster(app)
     app.notices = Notices(app)
     app.staff = Staff(app)
+    app.answers = Answers(app)
     app.dispatcher = Dispatcher(app, ROUTERS)
     app.jobs = [make() for make in JOBS]
     people.sync_config_staff()

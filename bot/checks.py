@@ -24,14 +24,33 @@ def check_files(config: Config) -> list[str]:
                 errors, _students = [], []
                 problems.append(str(exc))
             problems += [f"{config.files.roster}: {e}" for e in errors if e.fatal]
+    problems += _check_answers(config)
     for loader in _LOADERS:
         problems += loader(config)
     return problems
 
 
+def _check_answers(config: Config) -> list[str]:
+    from bot.handbook.source import HandbookError, load_faq, load_handbook
+    from bot.yamlio import YamlError
+
+    out = []
+    if config.path(config.files.handbook).exists():
+        try:
+            load_handbook(config.path(config.files.handbook))
+        except HandbookError as exc:
+            out.append(str(exc))
+    if config.files.faq and config.path(config.files.faq).exists():
+        try:
+            load_faq(config.path(config.files.faq))
+        except YamlError as exc:
+            out.append(str(exc))
+    return out
+
+
 _LOADERS: list = []  # feature modules add file checks here (calendar, handbook) via register_check
 
 
-def register_check(fn) -> None:  # noqa: ANN001
+def register_check(fn) -> None:
     if fn not in _LOADERS:
         _LOADERS.append(fn)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-import json
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
-from bot import models  # noqa: F401  (registers the tables)
+from bot import models
 from bot.dbtypes import UTCDateTime
 
 SCHEMA_VERSION = 1

@@ -23,7 +23,7 @@ def export_dir(app: App) -> Path:
     return path
 
 
-def style_header(ws) -> None:  # noqa: ANN001
+def style_header(ws) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL

@@ -177,3 +177,13 @@ class Question(SQLModel, table=True):
     answered_id: str | None = None
     score: float = 0.0
     forwarded: bool = False
+
+
+class FaqEntry(SQLModel, table=True):
+    """A Q&A pair a teacher added in chat (/问答 添加); effective at once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str
+    answer: str
+    author_id: str
+    created_at: datetime = _dt()

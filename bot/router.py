@@ -351,6 +351,15 @@ def usage(command: Command) -> str:
     return f"用法：{command.example}" if command.example else f"用法：/{command.name}"
 
 
-__all__ = ["Command", "Context", "Dispatcher", "MAX_INPUT_CHARS", "Router", "Where", "normalise", "strip_mention",
-           "usage"]
+__all__ = [
+    "MAX_INPUT_CHARS",
+    "Command",
+    "Context",
+    "Dispatcher",
+    "Router",
+    "Where",
+    "normalise",
+    "strip_mention",
+    "usage",
+]
 

@@ -1,7 +1,8 @@
 """Time-driven work, one module per kind. Each job says when it is next due and what to do then."""
 
 from schedules.nudges import NudgeJob
+from schedules.questions import ForwardQuestionsJob
 
-JOBS = [NudgeJob]
+JOBS = [NudgeJob, ForwardQuestionsJob]
 
 __all__ = ["JOBS"]

@@ -70,7 +70,7 @@ class NudgeJob:
                     n.summary_sent = True
 
 
-def _claim(app: App, s, key: str, kind: str, due: datetime, now: datetime, status: str, detail: str = "") -> bool:  # noqa: ANN001
+def _claim(app: App, s, key: str, kind: str, due: datetime, now: datetime, status: str, detail: str = "") -> bool:
     try:
         with s.begin_nested():
             s.add(Delivery(key=key, kind=kind, due_at=due, claimed_at=now, status=status, detail=detail))

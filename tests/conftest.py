@@ -35,7 +35,7 @@ def pg_available() -> str | None:
 
         with psycopg.connect(PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=2):
             return None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"PostgreSQL not reachable at {PG_URL}: {exc}"
 
 

@@ -1,5 +1,8 @@
 """The paced, persistent outbox, on SQLite and PostgreSQL."""
 
+import functools
+import itertools
+import operator
 from datetime import timedelta
 
 from sqlmodel import select
@@ -19,7 +22,7 @@ async def test_sends_are_paced(pg_chat):
         chat.app.outbox.enqueue(text=f"消息{i}", room_id=room_id(chat))
     sent = await chat.settle()
     assert [s.text for s in sent] == [f"消息{i}" for i in range(5)]
-    gaps = [(b.time - a.time).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
+    gaps = [(b.time - a.time).total_seconds() for a, b in itertools.pairwise(sent)]
     cfg = chat.config.outbox
     assert all(cfg.min_interval.total_seconds() <= g <= (cfg.min_interval + cfg.jitter).total_seconds() for g in gaps)
     assert len(set(gaps)) > 1  # jitter
@@ -107,7 +110,7 @@ async def test_many_mentions_are_split_across_messages(pg_chat):
     sent = await chat.settle()
     per = chat.config.outbox.max_mentions
     assert [len(s.message.mentions) for s in sent] == [per, per, 45 - 2 * per]
-    assert sum((list(s.message.mentions) for s in sent), []) == ids
+    assert functools.reduce(operator.iadd, (list(s.message.mentions) for s in sent), []) == ids
 
 
 async def test_dedupe_key_enqueues_once(pg_chat):
@@ -170,7 +173,7 @@ def test_concurrent_read_then_write_transactions_do_not_lock(tmp_path):
                     row = s.get(Meta, "counter")
                     row.value = str(int(row.value) + 1)
                     s.add(row)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=bump) for _ in range(4)]

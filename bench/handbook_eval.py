@@ -1,0 +1,98 @@
+"""Answer quality on a labelled question set (default: ../shared/handbook/queries-dev.yaml).
+
+Prints: in-scope answered with the right section / wrongly / declined; out-of-scope declined; p50/p95 latency;
+and the same figures for plain BM25 (jieba words, same decline rule on its own score) as the baseline.
+
+    python bench/handbook_eval.py [--handbook PATH] [--queries PATH] [--show-errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.handbook.qa import build_retriever  # noqa: E402
+from bot.handbook.text import normalise, tokens  # noqa: E402
+from bot.yamlio import load_yaml  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "handbook"
+
+
+def evaluate(predict, queries) -> dict:
+    ins = [q for q in queries if q["id"]]
+    outs = [q for q in queries if not q["id"]]
+    right = wrong = declined = out_declined = 0
+    errors = []
+    lat = []
+    for q in queries:
+        t0 = time.perf_counter()
+        got = predict(q["q"])
+        lat.append((time.perf_counter() - t0) * 1000)
+        if q["id"]:
+            if got == q["id"]:
+                right += 1
+            elif got is None:
+                declined += 1
+                errors.append(("declined", q["q"], q["id"], got))
+            else:
+                wrong += 1
+                errors.append(("WRONG", q["q"], q["id"], got))
+        elif got is None:
+            out_declined += 1
+        else:
+            errors.append(("ANSWERED-OOS", q["q"], None, got))
+    return {"n": len(queries), "in": len(ins), "out": len(outs), "right": right, "wrong": wrong,
+            "declined": declined, "out_declined": out_declined, "wrong_total": wrong + len(outs) - out_declined,
+            "p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)), "errors": errors}
+
+
+def show(name: str, r: dict) -> None:
+    print(f"{name}:")
+    print(f"  in-scope  {r['in']:4d}: right {r['right']} ({r['right'] / r['in']:.1%}), wrong {r['wrong']}, "
+          f"declined {r['declined']}")
+    print(f"  out-scope {r['out']:4d}: declined {r['out_declined']} ({r['out_declined'] / max(r['out'], 1):.1%})")
+    print(f"  answered wrongly overall: {r['wrong_total']} of {r['n']} ({r['wrong_total'] / r['n']:.1%})")
+    print(f"  latency p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms")
+
+
+def bm25_baseline(retriever):
+    """Plain BM25 on jieba words, no lexicon, no dense signal; declines below a score picked for it."""
+    def predict(q: str):
+        scores = retriever._bm25(list(tokens(normalise(q))))
+        best = int(np.argmax(scores))
+        return retriever.units[best].id if scores[best] >= 6.0 else None
+    return predict
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--handbook", default=str(SHARED / "handbook.md"))
+    p.add_argument("--queries", default=str(SHARED / "queries-dev.yaml"))
+    p.add_argument("--show-errors", action="store_true")
+    args = p.parse_args()
+    queries = load_yaml(args.queries).data
+    t0 = time.perf_counter()
+    retriever = build_retriever(Path(args.handbook), faq=None)
+    print(f"index built in {time.perf_counter() - t0:.2f} s ({len(retriever.units)} sections)")
+    retriever.match("预热")  # load the model before timing
+    ours = evaluate(lambda q: retriever.match(q).id, queries)
+    base = evaluate(bm25_baseline(retriever), queries)
+    show("班助 (dense + BM25 + lexicon)", ours)
+    show("baseline: plain BM25", base)
+    print(f"right answers vs baseline: {ours['right']} vs {base['right']} "
+          f"(x{ours['right'] / max(base['right'], 1):.2f}); wrong: {ours['wrong_total']} vs {base['wrong_total']}")
+    print("targets: in-scope right >= 90%, wrong overall <= 3%, out-of-scope declined >= 85%, p95 <= 20 ms")
+    if args.show_errors:
+        for e in ours["errors"]:
+            print("  ", e)
+
+
+if __name__ == "__main__":
+    main()

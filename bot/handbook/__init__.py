@@ -1,0 +1,1 @@
+"""Answering students' questions from the student handbook and curated Q&A."""

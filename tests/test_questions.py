@@ -1,0 +1,187 @@
+"""Handbook answers: in-group flows, the command line, and the handbook/FAQ files."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.handbook.source import HandbookError, parse_markdown, stable_id
+from bot.handbook.text import split_questions
+from bot.models import Question
+from bot.yamlio import load_yaml
+from tests.conftest import ROOT
+
+QUERIES = load_yaml(ROOT / "tests/data/handbook-queries.yaml").data
+
+
+async def test_question_gets_short_answer_with_source_and_mention(chat):
+    [reply] = await chat.say("张三", "行管1班", "忘记密码怎么办？")
+    assert reply.message.mentions == ("wxid_zs",)
+    assert "忘记密码" in reply.text and "——《学生手册》§密码忘了怎么找回" in reply.text
+    assert len(reply.message.text) <= 300
+
+
+async def test_unknown_question_is_declined_and_advisor_told_in_a_batch(chat):
+    [reply] = await chat.say("张三", "行管1班", "学校有宿舍吗？")
+    assert "转告导学教师" in reply.text
+    [reply2] = await chat.say("李四", "行管1班", "食堂几点开门？")
+    assert "转告导学教师" in reply2.text
+    sent = await chat.advance("20m")
+    [batch] = [s for s in sent if s.to_name == "王老师"]
+    assert "有 2 个同学的问题" in batch.text and "宿舍" in batch.text and "食堂" in batch.text
+    assert await chat.advance("1h") == []  # forwarded once
+    with chat.app.db.tx() as s:
+        assert len(s.exec(select(Question)).all()) == 2
+
+
+async def test_teacher_adds_qa_and_next_student_gets_it(chat):
+    await chat.say("张三", "行管1班", "学校有宿舍吗？")
+    [ok] = await chat.say("王老师", "行管1班", "/问答 添加 学校有宿舍吗 | 学校不提供住宿，可请教学点推荐附近住处。")
+    assert "已添加问答 #1" in ok.text
+    [reply] = await chat.say("李四", "行管1班", "请问学校有没有宿舍")
+    assert "不提供住宿" in reply.text and "——常见问答" in reply.text
+    [listing] = await chat.say("王老师", "行管1班", "/问答 列表")
+    assert "#1 学校有宿舍吗" in listing.text
+    [gone] = await chat.say("王老师", "行管1班", "/问答 删除 1")
+    assert "已删除" in gone.text
+    await chat.advance("1m")
+    [reply] = await chat.say("李四", "行管1班", "请问学校有没有宿舍")
+    assert "转告导学教师" in reply.text
+
+
+async def test_students_cannot_manage_qa(chat):
+    [reply] = await chat.say("张三", "行管1班", "/问答 添加 a | b")
+    assert "只有" in reply.text
+
+
+async def test_same_question_within_ten_minutes_gets_a_pointer(chat):
+    [first] = await chat.say("张三", "行管1班", "准考证在哪打印？")
+    assert "§准考证怎么打印" in first.text
+    [again] = await chat.say("李四", "行管1班", "准考证怎么打印啊")
+    assert "刚才已经回答过了" in again.text and "张三" in again.text
+    await chat.advance("11m")
+    [later] = await chat.say("王五", "行管1班", "准考证怎么打印啊")
+    assert "§准考证怎么打印" in later.text
+
+
+async def test_two_questions_in_one_message_are_both_answered(chat):
+    [reply] = await chat.say("张三", "行管1班", "学费怎么交？教材在哪领")
+    assert "§学费怎么交" in reply.text and "§教材在哪里领" in reply.text
+    assert len(reply.message.text) <= 320
+
+
+async def test_staff_are_never_answered_and_chatter_is_ignored(chat):
+    assert await chat.say("王老师", "行管1班", "忘记密码怎么办？") == []
+    for text in ("大家好", "哈哈哈哈", "今天天气真好", "👍👍"):
+        assert await chat.say("张三", "行管1班", text) == [], text
+
+
+async def test_at_bot_without_question_words_is_answered(chat):
+    [reply] = await chat.say("张三", "行管1班", "@班助 学费 交", mentions=("班助",))
+    assert "§学费怎么交" in reply.text
+
+
+async def test_private_question_is_answered(chat):
+    [reply] = await chat.private("张三", "直播没声音")
+    assert reply.to_name == "张三" and "§直播卡顿或没有声音" in reply.text
+
+
+async def test_questions_can_be_switched_off_per_group(config, sqlite_db):
+    from bot.simulation import Chat
+    from tests.conftest import CLASS1, START
+
+    classes = [c.model_copy(update={"answer_questions": False}) if c.name == "行管1班" else c
+               for c in config.groups.classes]
+    cfg = config.model_copy(update={"groups": config.groups.model_copy(update={"classes": classes})})
+    chat = Chat(cfg, START, db=sqlite_db)
+    chat.add_room("2024秋行政管理1班", CLASS1)
+    assert await chat.say("张三", "行管1班", "忘记密码怎么办？") == []
+
+
+def ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", "ask", *args], cwd=ROOT, input=stdin, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_ask_cli_text_json_and_stdin():
+    proc = ask("学号忘了在哪看")
+    assert proc.returncode == 0 and "§学号怎么查" in proc.stdout
+    obj = json.loads(ask("--json", "今天天气怎么样").stdout)
+    assert obj["id"] is None and isinstance(obj["score"], float) and obj["answer"]
+    lines = "\n".join(q["q"] for q in QUERIES) + "\n"
+    out = [json.loads(x) for x in ask("--json", stdin=lines).stdout.splitlines()]
+    assert len(out) == len(QUERIES)
+    right = sum(o["id"] == q["id"] for o, q in zip(out, QUERIES, strict=True) if q["id"])
+    wrong = sum(o["id"] not in (None, q["id"]) for o, q in zip(out, QUERIES, strict=True))
+    in_scope = sum(1 for q in QUERIES if q["id"])
+    assert right >= 0.85 * in_scope and wrong <= 1, (right, wrong)
+
+
+def test_ask_cli_with_another_handbook(tmp_path):
+    book = tmp_path / "hb.md"
+    book.write_text("# 手册\n## 一\n### 图书馆几点开门 {#library}\n图书馆每天8点开门，晚上9点关门。\n"
+                    "### 怎么借书 {#borrow}\n凭学生证在服务台借书，每次最多借5本。\n", encoding="utf-8")
+    obj = json.loads(ask("--json", "--handbook", str(book), "图书馆几点开门").stdout)
+    assert obj["id"] == "library"
+
+
+def test_section_without_id_gets_stable_id_and_warning():
+    book = parse_markdown("# 手册\n## 一\n### 怎么请假\n找导学教师。\n")
+    assert book.units[0].id == stable_id("怎么请假") and "no {#id}" in book.warnings[0]
+
+
+def test_duplicate_ids_are_refused_with_line():
+    with pytest.raises(HandbookError, match=r"line 5: duplicate section id 'a'"):
+        parse_markdown("# 手册\n### 一 {#a}\n文字\n\n### 二 {#a}\n文字\n")
+
+
+def test_empty_handbook_is_refused():
+    with pytest.raises(HandbookError, match="no answerable sections"):
+        parse_markdown("# 空手册\n\n只有前言。\n")
+
+
+def test_docx_import(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("学生手册", 1)
+    doc.add_heading("一、考试", 2)
+    doc.add_heading("准考证在哪里打印", 3)
+    doc.add_paragraph("考前一周登录平台下载打印。")
+    doc.add_heading("考试迟到怎么办", 3)
+    doc.add_paragraph("开考15分钟后不得进入考场。")
+    path = tmp_path / "hb.docx"
+    doc.save(path)
+    out = tmp_path / "hb.md"
+    proc = subprocess.run([sys.executable, "-m", "bot", "handbook", "import", str(path), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    book = parse_markdown(out.read_text(encoding="utf-8"))
+    assert [u.title for u in book.units] == ["准考证在哪里打印", "考试迟到怎么办"]
+    assert "no {#id}" in proc.stderr  # generated ids are announced
+
+
+def test_split_questions():
+    assert split_questions("学费多少？怎么交") == ["学费多少", "怎么交"]
+    assert split_questions("学费怎么交") == ["学费怎么交"]
+
+
+def test_check_refuses_duplicate_handbook_ids(tmp_path, capsys):
+    from bot.__main__ import main
+
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8").replace("handbook: data/handbook.md",
+                                                                      f"handbook: {tmp_path / 'hb.md'}")
+    (tmp_path / "hb.md").write_text("### 一 {#a}\n文字\n### 二 {#a}\n文字\n", encoding="utf-8")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(text, encoding="utf-8")
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    assert main(["--config", str(cfg), "check"]) == 2
+    assert "duplicate section id" in capsys.readouterr().err
+
+
+def test_lexicon_file_is_valid():
+    data = load_yaml(Path(ROOT / "data/qa_lexicon.yaml")).data
+    assert data["synonyms"] and data["generic"]
