@@ -313,6 +313,43 @@ def cmd_handbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from bot.calendar.importers import read_any
+
+    config = _config(args)
+    path = Path(args.file)
+    if not path.exists():
+        print(f"{path}: file not found", file=sys.stderr)
+        return 2
+    result = read_any(path, config)
+    for e in result.errors:
+        print(f"{path}: {e}", file=sys.stderr)
+    if result.errors and not result.events:
+        return 2
+    app = _app_offline(config)
+    added, changed, same = app.calendar.store_imported(result.events, path.name, args.dry_run)
+    verb = "检查（未写入）" if args.dry_run else "导入完成"
+    print(f"{verb}：新增 {added}，修改 {changed}，未变 {same}，有问题的行 {len(result.errors)}。")
+    return 1 if result.errors else 0
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    from bot.calendar.service import bump_version
+
+    config = _config(args)
+    from bot.checks import check_files
+
+    problems = check_files(config)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print("not reloaded: fix the files first", file=sys.stderr)
+        return 2
+    bump_version(_app_offline(config))
+    print("已通知运行中的机器人重新加载台历（30秒内生效）。")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.status import read_status
 
@@ -373,6 +410,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_export)
     sub.add_parser("status", help="connection state and pending messages").set_defaults(func=cmd_status)
+    s = sub.add_parser("calendar", help="import a live timetable (CSV/XLSX) or an ICS file")
+    cs = s.add_subparsers(dest="action", required=True)
+    c = cs.add_parser("import")
+    c.add_argument("file")
+    c.add_argument("--dry-run", action="store_true")
+    s.set_defaults(func=cmd_calendar)
+    sub.add_parser("reload", help="make the running bot re-read the calendar").set_defaults(func=cmd_reload)
     s = sub.add_parser("ask", help="answer a question from the handbook")
     s.add_argument("question", nargs="*")
     s.add_argument("--json", action="store_true", help='print {"id", "score", "answer"}; no question: read stdin')

@@ -6,7 +6,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
@@ -19,12 +19,15 @@ from bot.people import People, Person
 from bot.router import MAX_INPUT_CHARS, Context, Dispatcher, normalise, strip_mention
 
 if TYPE_CHECKING:
+    from bot.calendar.service import Calendar
     from bot.handbook.service import Answers
     from bot.notices import Notices
     from bot.roster import Roster
     from bot.staff import Staff
 
 log = logging.getLogger("banzhu.app")
+
+JOB_RETRY = timedelta(minutes=1)
 
 
 class Job(Protocol):
@@ -49,9 +52,11 @@ class App:
     roster: Roster = None  # type: ignore[assignment]
     staff: Staff = None  # type: ignore[assignment]
     answers: Answers = None  # type: ignore[assignment]
+    calendar: Calendar = None  # type: ignore[assignment]
     jobs: list[Job] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     on_activity: Callable[[], None] = lambda: None
+    _failed_until: dict[str, datetime] = field(default_factory=dict)
     _started_at: datetime | None = None
 
     @property
@@ -116,18 +121,27 @@ class App:
     def next_wake(self) -> datetime | None:
         """The earliest time anything (a paced send or a job) is due."""
         now = self.clock.now()
-        times = [t for t in [self.outbox.next_wake(), *(j.next_due(self, now) for j in self.jobs)] if t]
+        times = [t for t in [self.outbox.next_wake(), *(self._job_due(j, now) for j in self.jobs)] if t]
         return min(times) if times else None
+
+    def _job_due(self, job: Job, now: datetime) -> datetime | None:
+        due = job.next_due(self, now)
+        held = self._failed_until.get(job.name)
+        if due is not None and held is not None and due < held:
+            return held  # a failing job waits before it is tried again, instead of spinning
+        return due
 
     async def run_due(self, now: datetime) -> None:
         """Run everything due at `now`: jobs first (they enqueue), then one paced send."""
         for job in self.jobs:
-            due = job.next_due(self, now)
+            due = self._job_due(job, now)
             if due is not None and due <= now:
                 try:
                     await job.tick(self, now)
+                    self._failed_until.pop(job.name, None)
                 except Exception:
-                    log.exception("job %s failed", job.name)
+                    log.exception("job %s failed; retrying in %s", job.name, JOB_RETRY)
+                    self._failed_until[job.name] = now + JOB_RETRY
         await self.outbox.drain(now)
 
     # -- helpers shared by features ------------------------------------------------------------------------------
@@ -155,6 +169,7 @@ AsyncSetup = Callable[[App], Awaitable[None]]
 def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | None = None,
               rng: random.Random | None = None) -> App:
     """Wire one bot: storage, outbox, people, services, handlers and timed jobs."""
+    from bot.calendar.service import Calendar
     from bot.handbook.service import Answers
     from bot.notices import Notices
     from bot.roster import Roster
@@ -170,6 +185,7 @@ def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | 
     app.notices = Notices(app)
     app.staff = Staff(app)
     app.answers = Answers(app)
+    app.calendar = Calendar(app)
     app.dispatcher = Dispatcher(app, ROUTERS)
     app.jobs = [make() for make in JOBS]
     people.sync_config_staff()

@@ -25,8 +25,7 @@ def check_files(config: Config) -> list[str]:
                 problems.append(str(exc))
             problems += [f"{config.files.roster}: {e}" for e in errors if e.fatal]
     problems += _check_answers(config)
-    for loader in _LOADERS:
-        problems += loader(config)
+    problems += _check_calendar(config)
     return problems
 
 
@@ -48,9 +47,16 @@ def _check_answers(config: Config) -> list[str]:
     return out
 
 
-_LOADERS: list = []  # feature modules add file checks here (calendar, handbook) via register_check
+def _check_calendar(config: Config) -> list[str]:
+    from bot.calendar.events import load_calendar
+    from bot.yamlio import YamlError
 
+    path = config.path(config.files.calendar)
+    if not path.exists():
+        return []
+    try:
+        load_calendar(path, config.tz, config.groups.classes, config.teaching_points)
+    except YamlError as exc:
+        return [str(exc)]
+    return []
 
-def register_check(fn) -> None:
-    if fn not in _LOADERS:
-        _LOADERS.append(fn)

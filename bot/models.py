@@ -187,3 +187,32 @@ class FaqEntry(SQLModel, table=True):
     answer: str
     author_id: str
     created_at: datetime = _dt()
+
+
+class ChatReminder(SQLModel, table=True):
+    """A reminder a teacher set in chat (/提醒)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_name: str = Field(index=True)
+    type: str = "其他"
+    title: str
+    at: datetime = _dt()
+    author_id: str
+    created_at: datetime = _dt()
+    cancelled: bool = False
+
+
+class ImportedEvent(SQLModel, table=True):
+    """An event from `calendar import` (the province's live timetable, an ICS file)."""
+
+    id: str = Field(primary_key=True)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    source: str = ""
+    updated_at: datetime = _dt()
+
+
+class EventSeen(SQLModel, table=True):
+    """When the bot first knew an event: reminders planned before that are not 'missed', just too late."""
+
+    event_id: str = Field(primary_key=True)
+    first_seen: datetime = _dt()

@@ -2,7 +2,8 @@
 
 from schedules.nudges import NudgeJob
 from schedules.questions import ForwardQuestionsJob
+from schedules.reminders import ReminderJob
 
-JOBS = [NudgeJob, ForwardQuestionsJob]
+JOBS = [ReminderJob, NudgeJob, ForwardQuestionsJob]
 
 __all__ = ["JOBS"]

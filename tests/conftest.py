@@ -80,7 +80,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     cfg = load_config(ROOT / "config.yaml")
-    files = cfg.files.model_copy(update={"exports": str(tmp_path / "exports")})
+    empty = tmp_path / "calendar.yaml"  # tests that want reminders write their own calendar
+    empty.write_text("events: []\n", encoding="utf-8")
+    files = cfg.files.model_copy(update={"exports": str(tmp_path / "exports"), "calendar": str(empty)})
     return cfg.model_copy(update={"files": files})
 
 

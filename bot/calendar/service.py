@@ -1,0 +1,313 @@
+"""The calendar service: all events (file, imports, chat), the current plan, and delivering it exactly once.
+
+APScheduler never decides what is sent: the delivery log (a unique key per reminder and group) does, in the same
+transaction that queues the message. A crash between claiming and sending leaves the message queued in the
+outbox, which sends it after the restart; a reminder whose time passed while the bot was down goes out once,
+marked 补发, if its event has not passed, and is skipped and logged otherwise.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.calendar.events import Event, Targets, load_calendar
+from bot.calendar.planner import Batch, Due, batches, due_items
+from bot.models import ChatReminder, Delivery, EventSeen, ImportedEvent, Meta
+from bot.outbox import PRIORITY_BULK
+from bot.texts import calendar as texts
+from bot.yamlio import YamlError
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("banzhu.calendar")
+
+LATE_GRACE = timedelta(minutes=10)  # later than this after its due time, a reminder is marked 补发
+HORIZON = timedelta(days=45)
+VERSION_POLL = timedelta(seconds=30)
+VERSION_KEY = "calendar_version"
+LOOKBACK = timedelta(days=7)
+
+
+def event_from_data(data: dict, source: str) -> Event:
+    """Imported events are stored as plain JSON."""
+    def t(key: str) -> datetime | None:
+        return datetime.fromisoformat(data[key]) if data.get(key) else None
+
+    return Event(data["id"], data["type"], data["title"], t("start"), t("deadline"), data.get("link", ""),
+                 data.get("place", ""), data.get("teacher", ""), data.get("notes", ""),
+                 Targets(**{k: tuple(v) for k, v in (data.get("targets") or {}).items()}), (),
+                 datetime.fromisoformat(data["weekly_until"]).date() if data.get("weekly_until") else None, source)
+
+
+def event_to_data(ev: Event) -> dict:
+    return {"id": ev.id, "type": ev.type, "title": ev.title,
+            "start": ev.start.isoformat() if ev.start else None,
+            "deadline": ev.deadline.isoformat() if ev.deadline else None,
+            "link": ev.link, "place": ev.place, "teacher": ev.teacher, "notes": ev.notes,
+            "targets": {k: list(v) for k, v in vars(ev.targets).items() if v},
+            "weekly_until": ev.weekly_until.isoformat() if ev.weekly_until else None}
+
+
+class Calendar:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._file_mtime: float | None = None
+        self._file_events: list[Event] = []
+        self._plan: list[Batch] = []
+        self._releases: list[datetime] = []
+        self._cursor = 0
+        self._window: tuple[datetime, datetime] | None = None
+        self._delivered: set[str] | None = None
+        self._first_seen: dict[str, datetime] = {}
+        self._dirty = True
+        self._version: str | None = "unread"
+        self._warned: set[str] = set()
+        self._version_checked: datetime | None = None
+
+    # -- events --------------------------------------------------------------------------------------------------
+    def _load_file(self) -> list[Event]:
+        cfg = self.app.config
+        path = cfg.path(cfg.files.calendar)
+        mtime = path.stat().st_mtime if path.exists() else None
+        if mtime != self._file_mtime:
+            self._file_mtime = mtime
+            try:
+                self._file_events = load_calendar(path, cfg.tz, cfg.groups.classes, cfg.teaching_points) \
+                    if mtime is not None else []
+            except YamlError as exc:
+                # An edit with a mistake must not stop the bot: keep the last good calendar and say why.
+                log.error("calendar not reloaded, keeping the previous one: %s", exc)
+                return self._file_events
+            self._dirty = True
+        return self._file_events
+
+    def events(self) -> list[Event]:
+        """Every event: the calendar file, imports and teachers' /提醒."""
+        events = list(self._load_file())
+        with self.app.db.tx() as s:
+            events += [event_from_data(r.data, "import") for r in s.exec(select(ImportedEvent))]
+            for r in s.exec(select(ChatReminder).where(ChatReminder.cancelled == False)):  # noqa: E712
+                events.append(self.chat_event(r))
+        return events
+
+    @staticmethod
+    def chat_event(r: ChatReminder) -> Event:
+        anchor = {"deadline": r.at} if r.type in ("作业", "选课", "报考") else {"start": r.at}
+        return Event(f"chat-{r.id}", r.type, r.title, anchor.get("start"), anchor.get("deadline"),
+                     targets=Targets(classes=(r.group_name,)), source="chat")
+
+    def reload(self) -> None:
+        """Re-plan from the current files and tables (file edits are also noticed by themselves)."""
+        self._file_mtime = None
+        self._dirty = True
+
+    def _check_version(self, now: datetime) -> None:
+        """`python -m bot reload` and `calendar import` bump a version in the database; notice it within 30 s."""
+        if self._version_checked and now - self._version_checked < VERSION_POLL:
+            return
+        self._version_checked = now
+        with self.app.db.tx() as s:
+            row = s.get(Meta, VERSION_KEY)
+        version = row.value if row else None
+        if version != self._version:
+            if self._version != "unread":
+                log.info("calendar changed (version %s): re-planning", version)
+                self.reload()
+            self._version = version
+
+    # -- planning ------------------------------------------------------------------------------------------------
+    def _gap(self) -> timedelta:
+        out = self.app.config.outbox
+        return (out.min_interval + out.jitter) * 1.15  # worst-case pacing, plus room for replies in between
+
+    def _ensure_plan(self, now: datetime) -> None:
+        self._check_version(now)
+        self._load_file()
+        if not self._dirty and self._window and now < self._window[1] - HORIZON / 2:
+            return
+        cfg = self.app.config
+        events = self.events()
+        self._note_first_seen(events, now)
+        start, end = now - LOOKBACK, now + HORIZON
+        items = due_items(events, cfg.groups.classes, start, end, cfg.quiet_hours, cfg.tz)
+        self._plan = batches(items, self._gap(), cfg.quiet_hours, cfg.tz)
+        self._releases = [b.release for b in self._plan]
+        self._cursor = 0
+        self._window = (start, end)
+        self._dirty = False
+        if self._delivered is None:
+            with self.app.db.tx() as s:
+                self._delivered = set(s.exec(select(Delivery.key).where(Delivery.kind == "reminder")))
+        self._advance_cursor()
+
+    def _note_first_seen(self, events: list[Event], now: datetime) -> None:
+        with self.app.db.tx() as s:
+            if not self._first_seen:
+                self._first_seen = {r.event_id: r.first_seen for r in s.exec(select(EventSeen))}
+            for ev in events:
+                if ev.id not in self._first_seen:
+                    self._first_seen[ev.id] = now
+                    s.add(EventSeen(event_id=ev.id, first_seen=now))
+
+    def _done(self, b: Batch) -> bool:
+        assert self._delivered is not None
+        return all(d.key in self._delivered for d in b.items)
+
+    def _advance_cursor(self) -> None:
+        while self._cursor < len(self._plan) and self._done(self._plan[self._cursor]):
+            self._cursor += 1
+
+    def next_due(self, now: datetime) -> datetime | None:
+        self._ensure_plan(now)
+        if self._cursor < len(self._plan):
+            return self._plan[self._cursor].release
+        return self._window[1] - HORIZON / 2 if self._window else None
+
+    def plan(self, now: datetime) -> list[Batch]:
+        self._ensure_plan(now)
+        return self._plan
+
+    # -- delivering ----------------------------------------------------------------------------------------------
+    def deliver_due(self, now: datetime) -> int:
+        """Claim and queue every message whose release time has come; returns how many were queued."""
+        self._ensure_plan(now)
+        assert self._delivered is not None
+        end = bisect.bisect_right(self._releases, now)
+        queued = 0
+        for b in self._plan[self._cursor:end]:
+            if not self._done(b):
+                queued += self._deliver(b, now)
+        self._advance_cursor()
+        return queued
+
+    def _deliver(self, b: Batch, now: datetime) -> int:
+        assert self._delivered is not None
+        tz = self.app.config.tz
+        room_id = self.app.people.room_of_group(b.group)
+        pending = [d for d in b.items if d.key not in self._delivered]
+        lines, claims = [], []
+        for d in pending:
+            base = d.event.id.split("@", 1)[0]
+            seen = self._first_seen.get(base, now)
+            if d.planned < seen - LATE_GRACE:
+                claims.append((d, "skipped", "planned before the event was known"))
+            elif now > d.event.when:
+                claims.append((d, "skipped", "event already passed"))
+                log.info("reminder %s skipped: event passed", d.key)
+            elif room_id is None:
+                claims.append((d, "skipped", "group's room not found"))
+                if b.group not in self._warned:
+                    self._warned.add(b.group)
+                    log.warning("reminders for %s are skipped: its WeChat room has not been found", b.group)
+            elif self._superseded(d, now):
+                claims.append((d, "skipped", "a later reminder for the same event is due"))
+            else:
+                late = now - d.due > LATE_GRACE
+                claims.append((d, "late" if late else "sent", ""))
+                lines.append(texts.reminder_line(d.event, d.offset.before == timedelta(0) and d.offset.anchor == "start",
+                                                 max(now, d.due), tz, late))
+        with self.app.db.tx() as s:
+            fresh = []
+            for d, status, detail in claims:
+                try:
+                    with s.begin_nested():
+                        s.add(Delivery(key=d.key, kind="reminder", due_at=d.due, claimed_at=now, status=status,
+                                       detail=detail))
+                    fresh.append((d, status))
+                except IntegrityError:
+                    continue  # another run already claimed it
+            if lines and any(status in ("sent", "late") for _, status in fresh):
+                self.app.outbox.enqueue(text=texts.reminder_message(lines), room_id=room_id, priority=PRIORITY_BULK,
+                                        not_before=b.release, dedupe_key=f"batch:{pending[0].key}", session=s)
+        for d, _status, _detail in claims:
+            self._delivered.add(d.key)
+        return 1 if lines else 0
+
+    def _superseded(self, d: Due, now: datetime) -> bool:
+        """A missed reminder is dropped when a later one for the same event and group is already due."""
+        if now - d.due <= LATE_GRACE:
+            return False
+        for o in d.event.reminders():
+            anchor = d.event.anchor(o.anchor)
+            if anchor is None:
+                continue
+            t = anchor - o.before
+            if d.planned < t <= now:
+                return True
+        return False
+
+    # -- chat ----------------------------------------------------------------------------------------------------
+    def add_chat_reminder(self, group: str, etype: str, title: str, at: datetime, author: str,
+                          now: datetime) -> tuple[ChatReminder, list[datetime]]:
+        with self.app.db.tx() as s:
+            r = ChatReminder(group_name=group, type=etype, title=title, at=at, author_id=author, created_at=now)
+            s.add(r)
+        self._dirty = True
+        ev = self.chat_event(r)
+        cfg = self.app.config
+        group_cfg = [g for g in cfg.groups.classes if g.name == group]
+        times = sorted({d.due for d in due_items([ev], group_cfg, now, at, cfg.quiet_hours, cfg.tz)})
+        return r, [t.astimezone(cfg.tz) for t in times]
+
+    def cancel(self, rid: int, group: str) -> bool:
+        with self.app.db.tx() as s:
+            r = s.get(ChatReminder, rid)
+            if r is None or r.group_name != group or r.cancelled:
+                return False
+            r.cancelled = True
+            s.add(r)
+        self._dirty = True
+        return True
+
+    def upcoming(self, group: str, start: datetime, end: datetime) -> list[Event]:
+        g = self.app.config.class_group(group)
+        if g is None:
+            return []
+        out = []
+        for ev in self.events():
+            if ev.targets.matches(g):
+                out += [o for o in ev.occurrences(start, end) if start <= o.when <= end]
+        return sorted(out, key=lambda e: e.when)
+
+    # -- imports -------------------------------------------------------------------------------------------------
+    def store_imported(self, events: list[Event], source: str, dry_run: bool) -> tuple[int, int, int]:
+        """(added, changed, unchanged) — imported events are kept in the database, keyed by their id."""
+        added = changed = same = 0
+        now = self.app.clock.now()
+        with self.app.db.tx() as s:
+            for ev in events:
+                data = event_to_data(ev)
+                row = s.get(ImportedEvent, ev.id)
+                if row is None:
+                    added += 1
+                    if not dry_run:
+                        s.add(ImportedEvent(id=ev.id, data=data, source=source, updated_at=now))
+                elif row.data != data:
+                    changed += 1
+                    if not dry_run:
+                        row.data, row.updated_at = data, now
+                        s.add(row)
+                else:
+                    same += 1
+            if dry_run:
+                s.rollback()
+        if not dry_run:
+            bump_version(self.app)
+        self._dirty = True
+        return added, changed, same
+
+
+def bump_version(app: App) -> None:
+    """Tell a running bot (maybe another process) to re-plan."""
+    with app.db.tx() as s:
+        row = s.get(Meta, VERSION_KEY) or Meta(key=VERSION_KEY, value="0")
+        row.value = str(int(row.value) + 1)
+        s.add(row)
+
