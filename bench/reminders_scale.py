@@ -97,8 +97,11 @@ async def run(groups: int, events: int, days: int) -> None:
             sent = [o for o in s.exec(select(OutboxItem).where(OutboxItem.status == "sent"))
                     if o.dedupe_key and o.dedupe_key.startswith("batch:")]
         batch_due = {f"batch:{b.items[0].key}": min(d.due for d in b.items) for b in plan}
+        quiet_moved = {f"batch:{b.items[0].key}" for b in plan if any(d.due != d.planned for d in b.items)}
         lateness = [(o.sent_at - batch_due.get(o.dedupe_key, due[o.dedupe_key[6:]])).total_seconds() for o in sent]
         on_time = sum(x <= 0 for x in lateness) / max(len(lateness), 1)
+        normal = [x for o, x in zip(sent, lateness, strict=True) if o.dedupe_key not in quiet_moved]
+        moved = [x for o, x in zip(sent, lateness, strict=True) if o.dedupe_key in quiet_moved]
         texts = Counter((s.message.room_id, s.message.text) for s in chat.gateway.sent)
         duplicates = sum(n - 1 for n in texts.values() if n > 1)
         out = cfg.outbox
@@ -111,6 +114,10 @@ async def run(groups: int, events: int, days: int) -> None:
     print(f"planning time              : {planning * 1000:.0f} ms")
     print(f"messages sent              : {len(sent)}  (delivery log: {dict(statuses)})")
     print(f"sent at or before due      : {on_time:.1%}   (naive queue-at-due baseline: {naive:.1%})")
+    print(f"  due outside quiet hours  : {sum(x <= 0 for x in normal) / max(len(normal), 1):.1%} of {len(normal)}, "
+          f"worst {max(normal, default=0):.0f} s")
+    print(f"  postponed to quiet end   : {sum(x <= 0 for x in moved) / max(len(moved), 1):.1%} of {len(moved)}, "
+          f"worst {max(moved, default=0):.0f} s (a fan-out cannot start before the quiet time ends)")
     print(f"worst lateness             : {max(lateness, default=0):.0f} s   (negative = early)")
     print(f"earliest before due        : {-min(lateness, default=0) / 60:.0f} min")
     print(f"duplicates                 : {duplicates}")
