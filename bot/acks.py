@@ -1,7 +1,7 @@
 """Is this message an acknowledgement (收到) of a notice? Pure functions; the rule is written down in the README.
 
 Counts: 收到 / 已收到 / 收到了 / 好的 / 明白 / 知道了 / 已阅 / ok / 1 / 👌, alone or combined, with polite tails
-(谢谢老师, emoji, punctuation), optionally after the sender's own name or 学号 ("张三 收到"); `收到 #12` names a notice.
+(谢谢老师, emoji, punctuation), optionally with the sender's own name or 学号 ("张三 收到", "收到 张三"); `收到 #12` names a notice.
 Does not count: negations (没收到, 收不到, 未收到), questions (收到了吗？), anything longer that says more.
 """
 
@@ -61,6 +61,9 @@ def classify(text: str, own_names: tuple[str, ...] = ()) -> AckMatch | None:
         n = re.sub(r"[^\w\u4e00-\u9fff]", "", name).lower()
         if n and cleaned.startswith(n) and len(cleaned) > len(n):
             cleaned = cleaned[len(n):]
+            break
+        if n and cleaned.endswith(n) and len(cleaned) > len(n):  # "收到 张三"
+            cleaned = cleaned[: -len(n)]
             break
     cleaned = re.sub(r"^\d{6,13}", "", cleaned)  # or after it
     if not cleaned:

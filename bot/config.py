@@ -119,6 +119,8 @@ class Config(Strict):
     teaching_points: list[str]
     staff: list[StaffMember] = []
     groups: Groups
+    # Room-alias (群昵称) conventions that identify a student: 姓名, 学号 and 学号后四位 are the placeholders.
+    alias_patterns: list[str] = ["姓名-学号", "学号姓名", "姓名（学号后四位）"]
     # Set by load_config, not by the file: where relative paths are resolved from.
     base_dir: str = Field(".", exclude=True)
 
@@ -129,6 +131,15 @@ class Config(Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("alias_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        from bot.roster import compile_alias_pattern
+
+        for p in value:
+            compile_alias_pattern(p)
         return value
 
     @model_validator(mode="after")

@@ -139,23 +139,48 @@ def parse_roster(rows: list[list[str]], known_classes: set[str] | None = None) -
     return students, errors
 
 
-# Room-alias conventions (群昵称) that carry a 学号: 姓名-学号, 学号姓名, 姓名（学号后四位）.
-ALIAS_PATTERNS = (
-    re.compile(r"^(?P<name>[\u4e00-\u9fff·]{2,5})\s*[-_—－\s]?\s*(?P<no>\d{6,13})$"),
-    re.compile(r"^(?P<no>\d{6,13})\s*[-_—－\s]?\s*(?P<name>[\u4e00-\u9fff·]{2,5})$"),
-    re.compile(r"^(?P<name>[\u4e00-\u9fff·]{2,5})\s*[（(](?P<tail>\d{4})[)）]$"),
-)
+DEFAULT_ALIAS_PATTERNS = ("姓名-学号", "学号姓名", "姓名（学号后四位）")
+_PLACEHOLDERS = {"姓名": r"(?P<name>[\u4e00-\u9fff·]{2,5})", "学号后四位": r"(?P<tail>\d{4})",
+                 "学号": r"(?P<no>\d{6,13})"}
 
 
-def parse_alias(alias: str) -> tuple[str, str | None, str | None] | None:
+def compile_alias_pattern(pattern: str) -> re.Pattern[str]:
+    """'姓名-学号' -> a regex; separators between the parts are forgiving (-, _, —, spaces, or none)."""
+    out, i = "", 0
+    while i < len(pattern):
+        for key in ("学号后四位", "姓名", "学号"):
+            if pattern.startswith(key, i):
+                out += _PLACEHOLDERS[key]
+                i += len(key)
+                break
+        else:
+            ch = pattern[i]
+            if ch in "-_—－ ":
+                out += r"\s*[-_—－\s]?\s*"
+            elif ch in "（(":
+                out += r"\s*[（(]"
+            elif ch in "）)":
+                out += r"[)）]"
+            else:
+                out += re.escape(ch)
+            i += 1
+    if "(?P<name>" not in out or ("(?P<no>" not in out and "(?P<tail>" not in out):
+        raise ValueError(f"alias pattern {pattern!r} needs 姓名 and 学号 (or 学号后四位)")
+    return re.compile(r"^\s*" + out.replace(r"\s*\s*", r"\s*") + r"\s*$")
+
+
+def parse_alias(alias: str, patterns: tuple[re.Pattern[str], ...] | None = None) -> tuple[str, str | None, str | None] | None:
     """(name, full 学号 or None, last four digits or None) from a conventional alias."""
     alias = alias.strip()
-    for pattern in ALIAS_PATTERNS:
+    for pattern in patterns or _DEFAULT_COMPILED:
         m = pattern.match(alias)
         if m:
             g = m.groupdict()
             return g["name"], g.get("no"), g.get("tail")
     return None
+
+
+_DEFAULT_COMPILED = tuple(compile_alias_pattern(p) for p in DEFAULT_ALIAS_PATTERNS)
 
 
 def clean_name(shown: str) -> str:
@@ -174,6 +199,7 @@ class Roster:
         self._names: dict[str, str] | None = None  # contact id -> roster name, for bound students
         self._tried: dict[tuple[str, str], str] = {}  # (class, contact) -> alias already matched against
         self._staff_names = frozenset(s.name for s in app.config.staff)
+        self._patterns = tuple(compile_alias_pattern(p) for p in app.config.alias_patterns)
 
     def _changed(self) -> None:
         self._names = None
@@ -229,13 +255,31 @@ class Roster:
             return len(s.exec(select(Student.student_no)).all())
 
     def forget(self, student_no: str) -> bool:
-        """Delete a student's roster row (acks stay, keyed by contact id, without name or 学号)."""
+        """Delete a student's personal data: the roster row, and for the matched WeChat contact its name, room
+        aliases, unanswered questions and the words of its acknowledgements (the fact and time of an ack stay,
+        anonymous, so class figures do not change)."""
+        from bot.models import Ack, Contact, Question, RoomMember
+
         self._changed()
         with self.db.tx() as s:
             st = s.get(Student, student_no)
             if st is None:
                 return False
+            cid = st.contact_id
             s.delete(st)
+            if cid:
+                for ack in s.exec(select(Ack).where(Ack.contact_id == cid)):
+                    ack.name, ack.text = "", ""
+                    s.add(ack)
+                for q in s.exec(select(Question).where(Question.contact_id == cid)):
+                    s.delete(q)
+                for m in s.exec(select(RoomMember).where(RoomMember.contact_id == cid)):
+                    m.alias = ""
+                    s.add(m)
+                contact = s.get(Contact, cid)
+                if contact:
+                    contact.name = "（已删除）"
+                    s.add(contact)
             return True
 
     # -- matching ------------------------------------------------------------------------------------------------
@@ -260,7 +304,7 @@ class Roster:
         if self._tried.get((class_name, member.contact_id)) == member.alias:
             return None, None  # nothing new to learn from the same alias
         self._tried[(class_name, member.contact_id)] = member.alias
-        parsed = parse_alias(member.alias) if member.alias else None
+        parsed = parse_alias(member.alias, self._patterns) if member.alias else None
         if parsed is None:
             return None, None
         name, no, tail = parsed
