@@ -147,7 +147,7 @@ async def test_members_view(chat):
     assert "未进群 1 人：赵六" in private.text and "新同学" in private.text
     await chat.leave("行管1班", "新同学")
     sent = await chat.say("王老师", "行管1班", "/成员 ")
-    assert "群成员 3 人" in [s for s in sent if s.to_name == "王老师"][0].text
+    assert "群成员 3 人" in next(s for s in sent if s.to_name == "王老师").text
 
 
 # -- staff by code --------------------------------------------------------------------------------------------------
