@@ -350,6 +350,45 @@ def cmd_reload(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    import shutil
+
+    from bot.clock import RealClock
+
+    config = _config(args)
+    app = _app_offline(config)
+    kinds = {"day": "today", "today": "today", "week": "week", "month": "month", "last-week": "weekly",
+             "last-month": "monthly"}
+    kind = kinds[args.period]
+    classes = [c.name for c in config.groups.classes]
+    scope = "全部教学点"
+    if args.group:
+        group = config.group_by_name(args.group)
+        if group is not None and hasattr(group, "points"):
+            classes, scope = app.digests.classes_of(group), group.name  # type: ignore[arg-type]
+        elif group is not None:
+            classes, scope = [group.name], group.name
+        elif args.group in config.teaching_points:
+            classes = [c.name for c in config.groups.classes if c.point == args.group]
+            scope = args.group
+        else:
+            print(f"unknown group or teaching point: {args.group}", file=sys.stderr)
+            return 2
+    digest = app.digests.build(kind, classes, scope, RealClock().now(), chart=bool(args.chart),
+                               workbook=bool(args.out))
+    print(digest.text)
+    if args.out and digest.workbook:
+        shutil.copyfile(digest.workbook, args.out)
+        print(f"\n已写入 {args.out}")
+    if args.chart:
+        if digest.chart:
+            shutil.copyfile(digest.chart, args.chart)
+            print(f"已写入 {args.chart}")
+        else:
+            print("（这段时间没有通知，未生成图表）")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.status import read_status
 
@@ -417,6 +456,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--dry-run", action="store_true")
     s.set_defaults(func=cmd_calendar)
     sub.add_parser("reload", help="make the running bot re-read the calendar").set_defaults(func=cmd_reload)
+    s = sub.add_parser("digest", help="figures for coordinators: text, Excel (--out) and a chart (--chart)")
+    s.add_argument("--period", choices=["day", "today", "week", "month", "last-week", "last-month"], default="week")
+    s.add_argument("--group", help="a coordinator group, a class or a teaching point (default: everything)")
+    s.add_argument("--out", help="write the Excel workbook here")
+    s.add_argument("--chart", help="write the PNG chart here")
+    s.set_defaults(func=cmd_digest)
     s = sub.add_parser("ask", help="answer a question from the handbook")
     s.add_argument("question", nargs="*")
     s.add_argument("--json", action="store_true", help='print {"id", "score", "answer"}; no question: read stdin')

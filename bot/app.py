@@ -20,6 +20,7 @@ from bot.router import MAX_INPUT_CHARS, Context, Dispatcher, normalise, strip_me
 
 if TYPE_CHECKING:
     from bot.calendar.service import Calendar
+    from bot.digests.service import Digests
     from bot.handbook.service import Answers
     from bot.notices import Notices
     from bot.roster import Roster
@@ -53,6 +54,7 @@ class App:
     staff: Staff = None  # type: ignore[assignment]
     answers: Answers = None  # type: ignore[assignment]
     calendar: Calendar = None  # type: ignore[assignment]
+    digests: Digests = None  # type: ignore[assignment]
     jobs: list[Job] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     on_activity: Callable[[], None] = lambda: None
@@ -170,6 +172,7 @@ def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | 
               rng: random.Random | None = None) -> App:
     """Wire one bot: storage, outbox, people, services, handlers and timed jobs."""
     from bot.calendar.service import Calendar
+    from bot.digests.service import Digests
     from bot.handbook.service import Answers
     from bot.notices import Notices
     from bot.roster import Roster
@@ -186,6 +189,7 @@ def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | 
     app.staff = Staff(app)
     app.answers = Answers(app)
     app.calendar = Calendar(app)
+    app.digests = Digests(app)
     app.dispatcher = Dispatcher(app, ROUTERS)
     app.jobs = [make() for make in JOBS]
     people.sync_config_staff()

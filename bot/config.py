@@ -78,6 +78,15 @@ class NoticeConfig(Strict):
     default_deadline: Duration | None = None  # no deadline unless the teacher gives one
 
 
+class DigestConfig(Strict):
+    daily: ClockTime | None = time(20, 0)  # to each coordinator group, for its teaching points
+    weekly_day: int = Field(1, ge=1, le=7)  # 1 = Monday
+    weekly: ClockTime | None = time(8, 30)
+    monthly_day: int = Field(1, ge=1, le=28)
+    monthly: ClockTime | None = time(9, 0)
+    catch_up: Duration = timedelta(hours=6)  # a digest missed while the bot was down is sent if this recent
+
+
 class StaffMember(Strict):
     name: str
     role: Literal["teacher", "coordinator", "admin"]
@@ -116,6 +125,7 @@ class Config(Strict):
     quiet_hours: QuietHours | None = QuietHours()
     files: FilesConfig = FilesConfig()
     notices: NoticeConfig = NoticeConfig()
+    digests: DigestConfig = DigestConfig()
     teaching_points: list[str]
     staff: list[StaffMember] = []
     groups: Groups

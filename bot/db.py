@@ -8,17 +8,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, inspect, text
 from sqlmodel import Session, SQLModel, create_engine
 
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v2_delivery_group(conn: Any) -> None:
+    """Deliveries remember their group, so digests count reminders per class in SQL."""
+    columns = {c["name"] for c in inspect(conn).get_columns("delivery")}
+    if "group_name" not in columns:
+        conn.execute(text("ALTER TABLE delivery ADD COLUMN group_name VARCHAR NOT NULL DEFAULT ''"))
+    for name, column in (("ix_delivery_group_name", "group_name"), ("ix_delivery_kind", "kind"),
+                         ("ix_delivery_claimed_at", "claimed_at")):
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON delivery ({column})"))
+
 
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
-MIGRATIONS: dict[int, Callable[[Any], None]] = {}
+MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group}
 
 
 def normalise_url(url: str) -> str:

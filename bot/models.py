@@ -158,9 +158,10 @@ class Delivery(SQLModel, table=True):
     """The durable log of timed sends (reminders, nudges, digests): one row per unique key, so once only."""
 
     key: str = Field(primary_key=True)
-    kind: str
+    kind: str = Field(index=True)
+    group_name: str = Field(default="", index=True)
     due_at: datetime = _dt()
-    claimed_at: datetime = _dt()
+    claimed_at: datetime = _dt(index=True)
     status: str = "sent"  # sent | late | skipped
     detail: str = ""
 

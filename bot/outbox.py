@@ -80,7 +80,7 @@ class Outbox:
             raise ValueError("a message needs a room or a contact")
         now = self.clock.now()
         limit = self.cfg.max_chars - 10  # room for the (i/n) marker
-        parts = split_text(text, limit) if text else [""]
+        parts = split_text(text, limit) if text else ([] if file_path and not mentions else [""])
         mention_groups = [list(mentions[i:i + self.cfg.max_mentions])
                           for i in range(0, len(mentions), self.cfg.max_mentions)] or [[]]
         rows: list[OutboxItem] = []
@@ -89,7 +89,7 @@ class Outbox:
             rows.append(OutboxItem(room_id=room_id, contact_id=contact_id, text=part,
                                    mentions=mention_groups[0] if i == 0 else [], priority=priority,
                                    not_before=not_before or now, created_at=now))
-        for group in mention_groups[1:]:
+        for group in mention_groups[1:] if parts else []:
             rows.append(OutboxItem(room_id=room_id, contact_id=contact_id, text=parts[-1] if len(parts) == 1 else "",
                                    mentions=group, priority=priority, not_before=not_before or now, created_at=now))
         if file_path:

@@ -85,6 +85,8 @@ async def run_script(path: str | Path, config: Config, out: TextIO, *, as_json: 
         tmp = tempfile.TemporaryDirectory(prefix="banzhu-sim-")
         db_url = f"sqlite:///{tmp.name}/sim.db"
     db = Database(db_url)
+    exports = tempfile.mkdtemp(prefix="banzhu-sim-exports-")  # charts and workbooks of this run only
+    config = config.model_copy(update={"files": config.files.model_copy(update={"exports": exports})})
     chat = Chat(config, start, db=db, seed=int(doc.get("seed", 7)))
     students = []
     if doc.get("roster", True) and config.files.roster and config.path(config.files.roster).exists():

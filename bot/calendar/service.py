@@ -218,8 +218,8 @@ class Calendar:
             for d, status, detail in claims:
                 try:
                     with s.begin_nested():
-                        s.add(Delivery(key=d.key, kind="reminder", due_at=d.due, claimed_at=now, status=status,
-                                       detail=detail))
+                        s.add(Delivery(key=d.key, kind="reminder", group_name=d.group, due_at=d.due,
+                                       claimed_at=now, status=status, detail=detail))
                     fresh.append((d, status))
                 except IntegrityError:
                     continue  # another run already claimed it

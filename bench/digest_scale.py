@@ -1,0 +1,121 @@
+"""Digest figures at scale: 200 classes x 200 students x 60 notices (2.4M acknowledgement rows), aggregated in SQL.
+
+Prints the time and the peak Python memory of computing one digest, on SQLite and (when reachable) PostgreSQL,
+next to the time of one plain COUNT(*) over the ack table in the same database as a baseline.
+
+    python bench/digest_scale.py [--classes 200] [--students 200] [--notices 60] [--pg postgresql://…]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from bot.app import build_app  # noqa: E402
+from bot.clock import VirtualClock  # noqa: E402
+from bot.config import ClassGroup, load_config  # noqa: E402
+from bot.db import Database  # noqa: E402
+from bot.digests.figures import compute  # noqa: E402
+from bot.gateways.fake import FakeGateway  # noqa: E402
+from bot.models import Ack, Notice, Room, RoomMember  # noqa: E402
+
+START = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def fill(db: Database, classes: int, students: int, notices: int) -> int:
+    rng = random.Random(3)
+    db.insert_ignore(Room, [{"room_id": f"r{c}", "topic": f"t{c}", "group_name": f"班{c:03d}", "updated_at": START}
+                            for c in range(classes)])
+    db.insert_ignore(RoomMember, [{"room_id": f"r{c}", "contact_id": f"c{c}-{s}", "alias": "", "active": True,
+                                   "joined_at": START} for c in range(classes) for s in range(students)])
+    notice_rows = [{"id": c * notices + n + 1, "group_name": f"班{c:03d}", "room_id": f"r{c}", "author_id": "t",
+                    "author_name": "老师", "text": "通知", "needs_ack": True,
+                    "created_at": START + timedelta(hours=10 * n), "deadline": START + timedelta(hours=10 * n + 48),
+                    "is_fanout": False, "nudges_sent": 0, "summary_sent": True}
+                   for c in range(classes) for n in range(notices)]
+    db.insert_ignore(Notice, notice_rows)
+    total = 0
+    batch: list[dict] = []
+    for row in notice_rows:
+        for s in range(students):
+            if rng.random() < 0.93 + 0.05 * (s % 2):  # most students acknowledge, a few fall behind
+                at = row["created_at"] + timedelta(hours=rng.random() * 60)
+                batch.append({"notice_id": row["id"], "contact_id": f"c{row['room_id'][1:]}-{s}",
+                              "name": "", "at": at, "late": at > row["deadline"], "via": "reply",
+                              "message_id": "", "text": ""})
+        if len(batch) >= 100_000:
+            db.insert_ignore(Ack, batch)
+            total += len(batch)
+            batch = []
+    db.insert_ignore(Ack, batch)
+    return total + len(batch)
+
+
+def measure(name: str, db: Database, classes: int, students: int, notices: int) -> None:
+    base = load_config(ROOT / "config.yaml")
+    groups = [ClassGroup(name=f"班{c:03d}", topic=f"t{c}", point=base.teaching_points[c % 2]) for c in range(classes)]
+    cfg = base.model_copy(update={"groups": base.groups.model_copy(update={"classes": groups, "coordinators": []}),
+                                  "staff": []})
+    t0 = time.perf_counter()
+    rows = fill(db, classes, students, notices)
+    filled = time.perf_counter() - t0
+    clock = VirtualClock(START + timedelta(days=40))
+    app = build_app(cfg, FakeGateway(clock), clock, db=db)
+    with db.engine.connect() as conn:
+        t0 = time.perf_counter()
+        conn.execute(text("SELECT COUNT(*) FROM ack")).scalar()
+        count_s = time.perf_counter() - t0
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    figures = compute(app, START, START + timedelta(days=31))
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    behind = sum(len(c.behind) for c in figures.classes.values())
+    print(f"{name:10s}: {rows:,} ack rows (loaded in {filled:.0f} s); digest computed in {elapsed:.2f} s, "
+          f"peak Python memory {peak / 2**20:.1f} MiB; rate {figures.rate:.1%}, {behind} students behind; "
+          f"baseline COUNT(*) over ack: {count_s:.2f} s (x{elapsed / max(count_s, 1e-9):.1f})")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--classes", type=int, default=200)
+    p.add_argument("--students", type=int, default=200)
+    p.add_argument("--notices", type=int, default=60)
+    p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(dir=ROOT / "data", prefix="bench-digest-") as tmp:
+        db = Database(f"sqlite:///{tmp}/digest.db")
+        measure("SQLite", db, args.classes, args.students, args.notices)
+        db.close()
+    try:
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.pg, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            db = Database(f"{args.pg}?options=-csearch_path%3D{schema}")
+            measure("PostgreSQL", db, args.classes, args.students, args.notices)
+            db.close()
+        finally:
+            with psycopg.connect(args.pg, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    except Exception as exc:  # noqa: BLE001
+        print(f"PostgreSQL: skipped ({exc})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Digests for coordinators and advisors: figures in SQL, rendered as text, a chart and a workbook."""

@@ -1,0 +1,180 @@
+"""The figures of a digest, aggregated in SQL (one query per figure, not a Python loop over acknowledgements).
+
+Expected members of a class are its room's current members minus staff and the bot, as for /统计. The rate of a
+class is acknowledgements by those members over (notices x members).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, text
+
+from bot.dbtypes import UTCDateTime
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+BEHIND_AT = 2  # students with this many unacknowledged notices or more are "behind"
+
+
+@dataclass
+class ClassFigures:
+    name: str
+    point: str
+    notices: int = 0
+    members: int = 0
+    acks: int = 0
+    late: int = 0
+    behind: list[tuple[str, int]] = field(default_factory=list)  # (contact id, notices missing)
+    reminders: dict[str, int] = field(default_factory=dict)  # sent / late / skipped
+    questions: int = 0
+    not_in_group: int = 0
+
+    @property
+    def expected(self) -> int:
+        return self.notices * self.members
+
+    @property
+    def rate(self) -> float | None:
+        return self.acks / self.expected if self.expected else None
+
+
+@dataclass
+class PointFigures:
+    name: str
+    classes: list[ClassFigures]
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(c, attr) for c in self.classes)
+
+    @property
+    def expected(self) -> int:
+        return sum(c.expected for c in self.classes)
+
+    @property
+    def rate(self) -> float | None:
+        return self.total("acks") / self.expected if self.expected else None
+
+
+@dataclass
+class Figures:
+    start: datetime
+    end: datetime
+    classes: dict[str, ClassFigures]
+    questions_top: dict[str, list[str]]  # class -> recent unanswered questions
+
+    def points(self) -> list[PointFigures]:
+        by: dict[str, list[ClassFigures]] = {}
+        for c in self.classes.values():
+            by.setdefault(c.point, []).append(c)
+        return [PointFigures(p, cs) for p, cs in by.items()]
+
+    @property
+    def rate(self) -> float | None:
+        expected = sum(c.expected for c in self.classes.values())
+        return sum(c.acks for c in self.classes.values()) / expected if expected else None
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(c, attr) for c in self.classes.values())
+
+    def reminders(self, status: str) -> int:
+        return sum(c.reminders.get(status, 0) for c in self.classes.values())
+
+
+_PERIOD = [bindparam("s", type_=UTCDateTime()), bindparam("e", type_=UTCDateTime())]
+_STAFF = bindparam("staff", expanding=True)
+
+NOTICES = text("""
+SELECT n.group_name, COUNT(*) FROM notice n
+WHERE n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
+GROUP BY n.group_name""").bindparams(*_PERIOD)
+
+MEMBERS = text("""
+SELECT r.group_name, COUNT(*) FROM roommember m JOIN room r ON r.room_id = m.room_id
+WHERE m.active = :t AND r.group_name IS NOT NULL AND m.contact_id NOT IN :staff
+GROUP BY r.group_name""").bindparams(_STAFF)
+
+ACKS = text("""
+SELECT n.group_name, COUNT(*), SUM(CASE WHEN a.late = :t THEN 1 ELSE 0 END)
+FROM ack a
+JOIN notice n ON n.id = a.notice_id
+JOIN roommember m ON m.room_id = n.room_id AND m.contact_id = a.contact_id
+WHERE m.active = :t AND n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
+GROUP BY n.group_name""").bindparams(*_PERIOD)
+
+BEHIND = text("""
+SELECT r.group_name, m.contact_id, COUNT(DISTINCT n.id) - COUNT(a.id) AS missing
+FROM roommember m
+JOIN room r ON r.room_id = m.room_id
+JOIN notice n ON n.room_id = m.room_id AND n.needs_ack = :t AND n.is_fanout = :f
+                 AND n.created_at >= :s AND n.created_at < :e
+LEFT JOIN ack a ON a.notice_id = n.id AND a.contact_id = m.contact_id
+WHERE m.active = :t AND m.contact_id NOT IN :staff
+GROUP BY r.group_name, m.contact_id
+HAVING COUNT(DISTINCT n.id) - COUNT(a.id) >= :behind""").bindparams(*_PERIOD, _STAFF)
+
+REMINDERS = text("""
+SELECT d.group_name, d.status, COUNT(*) FROM delivery d
+WHERE d.kind = 'reminder' AND d.claimed_at >= :s AND d.claimed_at < :e
+GROUP BY d.group_name, d.status""").bindparams(*_PERIOD)
+
+QUESTIONS = text("""
+SELECT q.group_name, COUNT(*) FROM question q WHERE q.at >= :s AND q.at < :e GROUP BY q.group_name
+""").bindparams(*_PERIOD)
+
+RECENT_QUESTIONS = text("""
+SELECT q.group_name, q.text FROM question q WHERE q.at >= :s AND q.at < :e ORDER BY q.at DESC LIMIT 200
+""").bindparams(*_PERIOD)
+
+NOT_IN_GROUP = text("""
+SELECT s.class_name, COUNT(*) FROM student s
+WHERE s.contact_id IS NULL OR NOT EXISTS (
+  SELECT 1 FROM roommember m JOIN room r ON r.room_id = m.room_id
+  WHERE m.contact_id = s.contact_id AND m.active = :t AND r.group_name = s.class_name)
+GROUP BY s.class_name""")
+
+
+def compute(app: App, start: datetime, end: datetime, classes: list[str] | None = None,
+            detail: bool = True) -> Figures:
+    """Figures for [start, end) for the given classes (default: all configured)."""
+    cfg = app.config
+    wanted = [c for c in cfg.groups.classes if classes is None or c.name in classes]
+    out = {c.name: ClassFigures(c.name, c.point) for c in wanted}
+    staff = sorted(app.people.staff_ids() | {app.gateway.self_id or "-"})
+    p = {"s": start, "e": end, "t": True, "f": False, "staff": staff, "behind": BEHIND_AT}
+    top: dict[str, list[str]] = {}
+    with app.db.engine.connect() as conn:
+        def rows(q):  # noqa: ANN001, ANN202
+            return conn.execute(q, {k: v for k, v in p.items() if f":{k}" in q.text}).all()
+
+        for g, n in rows(NOTICES):
+            if g in out:
+                out[g].notices = n
+        for g, n in rows(MEMBERS):
+            if g in out:
+                out[g].members = n
+        for g, n, late in rows(ACKS):
+            if g in out:
+                out[g].acks, out[g].late = n, int(late or 0)
+        if detail:
+            for g, cid, missing in rows(BEHIND):
+                if g in out:
+                    out[g].behind.append((cid, int(missing)))
+            for g, status, n in rows(REMINDERS):
+                if g in out:
+                    out[g].reminders[status] = n
+            for g, n in rows(QUESTIONS):
+                if g in out:
+                    out[g].questions = n
+            for g, t in rows(RECENT_QUESTIONS):
+                if g in out and len(top.setdefault(g, [])) < 3:
+                    top[g].append(t)
+            for g, n in rows(NOT_IN_GROUP):
+                if g in out:
+                    out[g].not_in_group = n
+    for c in out.values():
+        c.behind.sort(key=lambda x: -x[1])
+    return Figures(start, end, out, top)
