@@ -25,6 +25,14 @@ def quiet_end(local: datetime, qh: QuietHours) -> datetime:
     return end
 
 
+def quiet_start_before(local: datetime, qh: QuietHours) -> datetime:
+    """A moment just before the quiet period that contains `local` began."""
+    start = datetime.combine(local.date(), qh.start, tzinfo=local.tzinfo)
+    if start > local:
+        start -= timedelta(days=1)
+    return start - timedelta(seconds=1)
+
+
 def postpone(when: datetime, qh: QuietHours | None, tz: ZoneInfo) -> datetime:
     """`when`, or the end of quiet hours when it falls inside them."""
     local = when.astimezone(tz)
@@ -34,4 +42,4 @@ def postpone(when: datetime, qh: QuietHours | None, tz: ZoneInfo) -> datetime:
     return quiet_end(local, qh).astimezone(when.tzinfo)
 
 
-__all__ = ["in_quiet", "postpone", "quiet_end", "time"]
+__all__ = ["in_quiet", "postpone", "quiet_end", "quiet_start_before", "time"]

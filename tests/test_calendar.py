@@ -131,6 +131,20 @@ def test_fan_out_is_released_early_enough_for_pacing(config):
     assert min(b.release for b in out) == local(2026, 10, 2, 19) - 99 * gap
 
 
+def test_morning_fan_out_never_releases_inside_quiet_hours(config):
+    from bot.quiet import in_quiet
+
+    quiet = QuietHours(start="22:00", end="07:30")
+    classes = [config.groups.classes[0].model_copy(update={"name": f"班{i}", "topic": f"t{i}"}) for i in range(400)]
+    ev = Event("e", "直播", "早课", start=local(2026, 10, 2, 8, 30), offsets=(Offset("start", timedelta(minutes=30)),))
+    items = due_items([ev], classes, local(2026, 9, 1), local(2026, 11, 1), quiet, TZ)
+    out = batches(items, timedelta(seconds=6), quiet, TZ)
+    assert all(not in_quiet(b.release.astimezone(TZ), quiet) for b in out)
+    assert all(b.release <= b.due for b in out)
+    evening = [b for b in out if b.release < local(2026, 10, 2)]
+    assert evening and max(b.release for b in evening) < local(2026, 10, 1, 22)  # the rest went out before 22:00
+
+
 def test_reminders_for_one_group_due_together_are_merged(config):
     a = Event("a", "作业", "作业A", deadline=local(2026, 10, 2, 20), targets=Targets(classes=("行管1班",)),
               offsets=(Offset("deadline", timedelta(hours=3)),))

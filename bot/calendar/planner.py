@@ -2,6 +2,7 @@
 
 No clock, no database: give it events, groups and a time window; it returns what should be sent when. Quiet
 hours postpone a reminder to the end of the quiet time, unless that is after the event (then it keeps its time).
+No message is released inside quiet hours unless its own due time is inside them.
 Reminders for one group due within MERGE_WINDOW are merged into one message. Because the outbox paces every send,
 a fan-out to hundreds of groups is released early: each message gets a release time, worked backwards from the
 due times, so that the last group still hears at its due time.
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar.events import Event, Offset
 from bot.config import ClassGroup, QuietHours
-from bot.quiet import in_quiet, postpone, quiet_end
+from bot.quiet import in_quiet, postpone, quiet_start_before
 
 MERGE_WINDOW = timedelta(minutes=10)
 
@@ -84,13 +85,14 @@ def batches(items: list[Due], gap: timedelta, quiet: QuietHours | None, tz: Zone
             merged.append(current)
     merged.sort(key=lambda b: (b[0].due, b[0].group))
     releases: list[datetime] = [b[0].due for b in merged]
-    # Backwards: each message must be released one pacing gap before the next one's release.
-    for i in range(len(merged) - 2, -1, -1):
-        releases[i] = min(releases[i], releases[i + 1] - gap)
-    out = []
-    for b, rel in zip(merged, releases, strict=True):
-        if quiet is not None and in_quiet(rel.astimezone(tz), quiet) and not in_quiet(b[0].due.astimezone(tz), quiet):
-            rel = min(quiet_end(rel.astimezone(tz), quiet).astimezone(rel.tzinfo), b[0].due)
-        out.append(Batch(b[0].group, tuple(b), rel))
+    # Backwards: each message must be released one pacing gap before the next one's release. Quiet hours are no
+    # time to send in: a fan-out that cannot fit after them starts before they began (the evening before).
+    for i in range(len(merged) - 1, -1, -1):
+        if i < len(merged) - 1:
+            releases[i] = min(releases[i], releases[i + 1] - gap)
+        if quiet is not None and in_quiet(releases[i].astimezone(tz), quiet) \
+                and not in_quiet(merged[i][0].due.astimezone(tz), quiet):
+            releases[i] = quiet_start_before(releases[i].astimezone(tz), quiet).astimezone(releases[i].tzinfo)
+    out = [Batch(b[0].group, tuple(b), rel) for b, rel in zip(merged, releases, strict=True)]
     out.sort(key=lambda b: (b.release, b.group))
     return out
