@@ -105,16 +105,24 @@ JOIN roommember m ON m.room_id = n.room_id AND m.contact_id = a.contact_id
 WHERE m.active = :t AND n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
 GROUP BY n.group_name""").bindparams(*_PERIOD)
 
+# Per member: notices in the period minus the member's acknowledgements of them. Aggregating the acks first
+# (then joining members) avoids the members x notices cross product.
 BEHIND = text("""
-SELECT r.group_name, m.contact_id, COUNT(DISTINCT n.id) - COUNT(a.id) AS missing
+WITH nc AS (
+  SELECT n.room_id, COUNT(*) AS n FROM notice n
+  WHERE n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
+  GROUP BY n.room_id),
+ac AS (
+  SELECT n.room_id, a.contact_id, COUNT(*) AS k FROM ack a JOIN notice n ON n.id = a.notice_id
+  WHERE n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
+  GROUP BY n.room_id, a.contact_id)
+SELECT r.group_name, m.contact_id, nc.n - COALESCE(ac.k, 0) AS missing
 FROM roommember m
 JOIN room r ON r.room_id = m.room_id
-JOIN notice n ON n.room_id = m.room_id AND n.needs_ack = :t AND n.is_fanout = :f
-                 AND n.created_at >= :s AND n.created_at < :e
-LEFT JOIN ack a ON a.notice_id = n.id AND a.contact_id = m.contact_id
-WHERE m.active = :t AND m.contact_id NOT IN :staff
-GROUP BY r.group_name, m.contact_id
-HAVING COUNT(DISTINCT n.id) - COUNT(a.id) >= :behind""").bindparams(*_PERIOD, _STAFF)
+JOIN nc ON nc.room_id = m.room_id
+LEFT JOIN ac ON ac.room_id = m.room_id AND ac.contact_id = m.contact_id
+WHERE m.active = :t AND m.contact_id NOT IN :staff AND nc.n - COALESCE(ac.k, 0) >= :behind""").bindparams(
+    *_PERIOD, _STAFF)
 
 REMINDERS = text("""
 SELECT d.group_name, d.status, COUNT(*) FROM delivery d
