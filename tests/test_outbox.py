@@ -136,10 +136,11 @@ def test_sqlite_is_in_wal_mode(tmp_path):
 
 
 def test_schema_version_recorded(database):
+    from bot.db import SCHEMA_VERSION
     from bot.models import Meta
 
     with database.tx() as s:
-        assert s.get(Meta, "schema_version").value == "1"
+        assert s.get(Meta, "schema_version").value == str(SCHEMA_VERSION)
 
 
 def test_datetimes_keep_their_zone(database):
