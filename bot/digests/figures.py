@@ -155,7 +155,7 @@ def compute(app: App, start: datetime, end: datetime, classes: list[str] | None 
     p = {"s": start, "e": end, "t": True, "f": False, "staff": staff, "behind": BEHIND_AT}
     top: dict[str, list[str]] = {}
     with app.db.engine.connect() as conn:
-        def rows(q):  # noqa: ANN001, ANN202
+        def rows(q):
             return conn.execute(q, {k: v for k, v in p.items() if f":{k}" in q.text}).all()
 
         for g, n in rows(NOTICES):

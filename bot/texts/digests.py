@@ -32,7 +32,7 @@ def period(start: datetime, end: datetime) -> str:
 
 
 def digest(kind: str, scope: str, now: Figures, before: Figures | None, names: dict[str, str],
-           upcoming: list[tuple[Event, list[str]]], tz, ranked: bool = False) -> str:  # noqa: ANN001
+           upcoming: list[tuple[Event, list[str]]], tz, ranked: bool = False) -> str:
     start, end = now.start.astimezone(tz), now.end.astimezone(tz)
     lines = [f"【{KIND_TITLE.get(kind, '')}数据通报】{period(start, end)}（{scope}）"]
     notices = now.total("notices")
