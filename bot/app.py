@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -114,6 +115,28 @@ class App:
             return
         for room in rooms:
             await self.room_changed(room)
+        self._report_rooms()
+
+    def _report_rooms(self) -> None:
+        """Tell the admins privately which configured groups were not found, or found twice (same topic)."""
+        bound = self.people.bound_rooms()
+        groups = [*self.config.groups.classes, *self.config.groups.coordinators]
+        missing = [g.name for g in groups if g.name not in bound]
+        twice = sorted(self.people.ambiguous)
+        if not (missing or twice):
+            return
+        lines = ["【班助】群绑定检查："]
+        if missing:
+            lines.append("没有找到这些群（请确认机器人已在群里、群名称与配置一致）：" + "、".join(
+                f"{g.name}（{g.topic}）" for g in groups if g.name in missing))
+        if twice:
+            lines.append("这些群名称对应了不止一个微信群，已使用最先找到的那个：" + "、".join(twice))
+        text = "\n".join(lines)
+        log.warning("room check: missing %s, ambiguous %s", missing, twice)
+        day = self.local(self.clock.now()).strftime("%Y%m%d")
+        for admin in self.people.admins():
+            self.outbox.enqueue(text=text, contact_id=admin.contact_id,
+                                dedupe_key=f"room-check:{day}:{admin.contact_id}:{hashlib.sha1(text.encode()).hexdigest()[:12]}")
 
     def events(self) -> GatewayEvents:
         return GatewayEvents(on_message=self.handle, on_room_change=self.room_changed,

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v2_delivery_group(conn: Any) -> None:
@@ -27,9 +27,16 @@ def _v2_delivery_group(conn: Any) -> None:
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON delivery ({column})"))
 
 
+def _v3_notice_nudges(conn: Any) -> None:
+    """Per-notice nudge times (/通知 催 1天,2小时 …)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("notice")}
+    if "nudge_offsets" not in columns:
+        conn.execute(text("ALTER TABLE notice ADD COLUMN nudge_offsets JSON"))
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
-MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group}
+MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges}
 
 
 def normalise_url(url: str) -> str:

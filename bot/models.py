@@ -114,6 +114,8 @@ class Notice(SQLModel, table=True):
     is_fanout: bool = False  # a coordinator's parent notice (no room of its own)
     nudges_sent: int = 0
     summary_sent: bool = False
+    nudge_offsets: list[int] | None = Field(default=None, sa_column=Column(JSON))  # seconds before the deadline;
+    # None: the configured defaults; []: no automatic nudges
 
 
 class Ack(SQLModel, table=True):

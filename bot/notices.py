@@ -64,7 +64,8 @@ class Notices:
 
     # -- publishing ----------------------------------------------------------------------------------------------
     def publish(self, group: ClassGroup, author: Person, text: str, *, deadline: datetime | None,
-                needs_ack: bool = True, parent_id: int | None = None) -> Notice | None:
+                needs_ack: bool = True, parent_id: int | None = None,
+                nudges: list[timedelta] | None = None) -> Notice | None:
         """Create a notice in one class group and queue it; None when the group's room is not known yet."""
         room_id = self.app.people.room_of_group(group.name)
         if room_id is None:
@@ -73,7 +74,8 @@ class Notices:
         with self.db.tx() as s:
             notice = Notice(group_name=group.name, room_id=room_id, author_id=author.contact_id,
                             author_name=author.name, text=text, needs_ack=needs_ack, created_at=now,
-                            deadline=deadline, parent_id=parent_id)
+                            deadline=deadline, parent_id=parent_id,
+                            nudge_offsets=None if nudges is None else [int(d.total_seconds()) for d in nudges])
             s.add(notice)
             s.flush()
             body = texts.notice(notice, self.app.local(deadline) if deadline else None)
@@ -83,7 +85,7 @@ class Notices:
         return notice
 
     def fan_out(self, groups: list[ClassGroup], author: Person, text: str, *, deadline: datetime | None,
-                needs_ack: bool = True) -> tuple[Notice, list[Notice], list[str]]:
+                needs_ack: bool = True, nudges: list[timedelta] | None = None) -> tuple[Notice, list[Notice], list[str]]:
         """A coordinator's notice copied to many class groups, each tracked on its own and linked to the parent."""
         now = self.app.clock.now()
         with self.db.tx() as s:
@@ -92,7 +94,8 @@ class Notices:
             s.add(parent)
         children, unbound = [], []
         for g in groups:
-            child = self.publish(g, author, text, deadline=deadline, needs_ack=needs_ack, parent_id=parent.id)
+            child = self.publish(g, author, text, deadline=deadline, needs_ack=needs_ack, parent_id=parent.id,
+                                 nudges=nudges)
             if child:
                 children.append(child)
             else:

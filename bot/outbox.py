@@ -130,8 +130,10 @@ class Outbox:
                       .order_by(OutboxItem.not_before, OutboxItem.priority, OutboxItem.id).limit(1)).first()
 
     def _first_ready(self, s: Session, now: datetime) -> OutboxItem | None:
+        # Messages that failed before go after the healthy ones: one unreachable contact must not starve a queue.
         return s.exec(select(OutboxItem).where(OutboxItem.status == "pending", OutboxItem.not_before <= now)
-                      .order_by(OutboxItem.priority, OutboxItem.not_before, OutboxItem.id).limit(1)).first()
+                      .order_by(OutboxItem.attempts > 0, OutboxItem.priority, OutboxItem.not_before, OutboxItem.id)
+                      .limit(1)).first()
 
     def next_wake(self) -> datetime | None:
         """When the next send may happen, or None when nothing is pending."""

@@ -58,6 +58,7 @@ class People:
         # something changed. This process is the only writer of rooms and members.
         self._rooms: dict[str, tuple[str, str | None]] = {}  # room id -> (topic, group name)
         self._members: dict[tuple[str | None, str], tuple[str, str]] = {}  # (room, contact) -> (name, alias)
+        self.ambiguous: dict[str, set[str]] = {}  # group -> other room ids whose topic also matches it
 
     # -- staff ---------------------------------------------------------------------------------------------------
     def sync_config_staff(self) -> None:
@@ -109,6 +110,9 @@ class People:
     def staff_ids(self) -> set[str]:
         return set(self._staff())
 
+    def admins(self) -> list[Person]:
+        return [p for p in self._staff().values() if p.role == Role.ADMIN]
+
     def staff_by_name(self, name: str) -> Person | None:
         return next((p for p in self._staff().values() if p.name == name), None)
 
@@ -152,6 +156,7 @@ class People:
                 if other:
                     log.warning("topic %r matches %s, already bound to room %s; ignoring room %s",
                                 room.topic, group.name, other.room_id, room.room_id)
+                    self.ambiguous.setdefault(group.name, set()).add(room.room_id)
                     group = None
             row = row or Room(room_id=room.room_id, topic=room.topic, updated_at=now)
             row.topic, row.updated_at = room.topic, now

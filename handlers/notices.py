@@ -3,39 +3,65 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.acks import AckMatch, classify, is_solitaire, solitaire_names
 from bot.config import ClassGroup, CoordinatorGroup
+from bot.durations import parse_duration
 from bot.exports import notice_workbook
 from bot.models import Notice
 from bot.people import Role
 from bot.router import Context, Router, Where
 from bot.texts import notices as texts
 from bot.zhdate import find_when
+from schedules.nudges import nudge_plan
 
 router = Router("notices")
 
 NO_ACK = re.compile(r"^(无需确认|无需回复|不用回复|不需确认|不用确认|仅通知)\s*")
+NO_NUDGE = re.compile(r"^(不催|不用催|不要催|不自动催|不提醒)\s*")
+NUDGE_AT = re.compile(r"^催\s*[:：]?\s*((?:\d+(?:\.\d+)?\s*(?:天|小时|分钟|d|h|m)\s*[,，、和]?\s*)+)")
 EXPLICIT_DEADLINE = re.compile(r"^(截止|截至|ddl|DDL)\s*[:：]?\s*")
+_ZH_UNITS = {"天": "d", "小时": "h", "分钟": "m"}
+
+
+def _nudge_offsets(text: str) -> list[timedelta]:
+    return [parse_duration(num + _ZH_UNITS.get(unit, unit))
+            for num, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(天|小时|分钟|d|h|m)", text)]
 NUMBER = re.compile(r"#\s*(\d+)")
 
 
-def parse_notice(args: str, now_local: datetime) -> tuple[str, datetime | None, bool]:
-    """(body, deadline, needs_ack) from what follows /通知."""
-    needs_ack = True
-    m = NO_ACK.match(args)
-    if m:
-        needs_ack, args = False, args[m.end():]
-    m = EXPLICIT_DEADLINE.match(args)
-    if m:
-        when = find_when(args[m.end():], now_local)
-        if when:
-            return when.rest, when.at, needs_ack
-    when = find_when(args, now_local)
-    if when and when.before:  # "周五前完成形考作业2": the notice keeps its words, and gets a deadline
-        return args.strip(), when.at, needs_ack
-    return args.strip(), None, needs_ack
+@dataclass
+class NoticeSpec:
+    body: str
+    deadline: datetime | None = None
+    needs_ack: bool = True
+    nudges: list[timedelta] | None = None  # None: the configured defaults
+
+
+def parse_notice(args: str, now_local: datetime) -> NoticeSpec:
+    """Options in any order before the text: 无需确认, 不催, 催 1天,2小时, 截止 <时间>; or "<时间>前" in the text."""
+    spec = NoticeSpec("")
+    deadline_found = False
+    while True:
+        args = args.lstrip()
+        if m := NO_ACK.match(args):
+            spec.needs_ack, args = False, args[m.end():]
+        elif m := NO_NUDGE.match(args):
+            spec.nudges, args = [], args[m.end():]
+        elif m := NUDGE_AT.match(args):
+            spec.nudges, args = _nudge_offsets(m.group(1)), args[m.end():]
+        elif (m := EXPLICIT_DEADLINE.match(args)) and (when := find_when(args[m.end():], now_local)):
+            spec.deadline, args, deadline_found = when.at, when.rest, True
+        else:
+            break
+    spec.body = args.strip()
+    if not deadline_found:
+        when = find_when(spec.body, now_local)
+        if when and when.before:  # "周五前完成形考作业2": the notice keeps its words, and gets a deadline
+            spec.deadline = when.at
+    return spec
 
 
 def _targets(ctx: Context, spec: str) -> tuple[list[ClassGroup], str] | None:
@@ -71,7 +97,8 @@ async def publish(ctx: Context, args: str) -> None:
                       "/通知 班级:行管1班,行管2班 …")
             return
         groups, rest = parsed
-        body, deadline, needs_ack = parse_notice(rest, now_local)
+        spec = parse_notice(rest, now_local)
+        body, deadline, needs_ack = spec.body, spec.deadline, spec.needs_ack
         if not body:
             ctx.reply(texts.EMPTY_NOTICE)
             return
@@ -81,7 +108,7 @@ async def publish(ctx: Context, args: str) -> None:
 
         async def send() -> None:
             parent, children, unbound = ctx.app.notices.fan_out(groups, ctx.sender, body, deadline=deadline,
-                                                                needs_ack=needs_ack)
+                                                                needs_ack=needs_ack, nudges=spec.nudges)
             text = f"已发送通知 #{parent.id} 到 {len(children)} 个班级群。发送 /统计 #{parent.id} 查看各班确认情况。"
             if unbound:
                 text += f"\n未找到微信群、没有发出：{'、'.join(unbound)}"
@@ -96,16 +123,20 @@ async def publish(ctx: Context, args: str) -> None:
     if group.name not in ctx.sender.classes:
         ctx.reply(texts.NOT_YOUR_CLASS)
         return
-    body, deadline, needs_ack = parse_notice(args, now_local)
+    spec = parse_notice(args, now_local)
+    body, deadline = spec.body, spec.deadline
     if not body:
         ctx.reply(texts.EMPTY_NOTICE)
         return
-    notice = ctx.app.notices.publish(group, ctx.sender, body, deadline=deadline, needs_ack=needs_ack)
+    notice = ctx.app.notices.publish(group, ctx.sender, body, deadline=deadline, needs_ack=spec.needs_ack,
+                                     nudges=spec.nudges)
     if notice is None:
         ctx.reply(texts.ROOM_UNKNOWN.format(group=group.name))
         return
     expected = len(ctx.app.notices.status(notice).expected)
-    ctx.tell(ctx.sender.contact_id, texts.published(notice, ctx.app.local(deadline) if deadline else None, expected))
+    plan = [ctx.app.local(t) for t in nudge_plan(ctx.app, notice)]
+    ctx.tell(ctx.sender.contact_id, texts.published(notice, ctx.app.local(deadline) if deadline else None, expected,
+                                                    plan))
 
 
 def _pick_notice(ctx: Context, args: str, example: str) -> Notice | None:

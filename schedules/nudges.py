@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("banzhu.nudges")
 
-_GRACE = timedelta(minutes=5)  # later than this is recorded as late
+_GRACE = timedelta(minutes=5)
+MAX_CUSTOM_NUDGES = 5  # later than this is recorded as late
 
 
 def nudge_plan(app: App, n: Notice) -> list[datetime]:
@@ -31,9 +32,13 @@ def nudge_plan(app: App, n: Notice) -> list[datetime]:
     if not n.deadline or not n.needs_ack or n.is_fanout:
         return []
     cfg = app.config.notices
-    times = sorted({n.deadline - off for off in cfg.nudge_before if n.deadline - off > n.created_at})
+    if n.nudge_offsets is not None:  # the teacher's own choice for this notice (催 1天,2小时 / 不催)
+        offsets, limit = [timedelta(seconds=s) for s in n.nudge_offsets], MAX_CUSTOM_NUDGES
+    else:
+        offsets, limit = list(cfg.nudge_before), cfg.max_nudges
+    times = sorted({n.deadline - off for off in offsets if n.deadline - off > n.created_at})
     times = [postpone(t, app.config.quiet_hours, app.tz) for t in times]
-    return [t for t in times if t < n.deadline][-cfg.max_nudges:] if cfg.max_nudges else []
+    return [t for t in times if t < n.deadline][-limit:] if limit else []
 
 
 def _next(app: App, n: Notice, now: datetime) -> tuple[str, datetime] | None:

@@ -294,3 +294,16 @@ def _incoming(chat, name, text, when, i):
     room = chat.room("行管1班")
     member = room.members[chat.people[name].contact_id]
     return Incoming(f"bulk-{i}", when, member, text, room.info())
+
+
+async def test_per_notice_nudge_times_and_no_nudges(chat):
+    sent = await chat.say("王老师", "行管1班", "/通知 催 1天,3小时 截止 9月10日18:00 提交照片")
+    private = next(s for s in sent if s.to_name == "王老师")
+    assert "9月9日（周三）18:00、9月10日（周四）15:00 自动提醒" in private.text
+    assert "提交照片" in sent[0].text and "催" not in sent[0].text.split("\n")[1]
+    sent = await chat.say("王老师", "行管1班", "/通知 不催 截止 9月10日18:00 交表")
+    assert "不会自动提醒" in next(s for s in sent if s.to_name == "王老师").text
+    sent = await chat.run_until(START + timedelta(days=4))
+    nudges = [s for s in sent if "提醒：通知" in s.text]
+    assert [(s.time.astimezone(START.tzinfo).strftime("%m-%d %H:%M"), "#1" in s.text) for s in nudges] == [
+        ("09-09 18:00", True), ("09-10 15:00", True)]

@@ -186,3 +186,23 @@ def test_concurrent_read_then_write_transactions_do_not_lock(tmp_path):
         assert s.get(Meta, "counter").value == "200"
     assert errors == []
     db.close()
+
+
+async def test_an_unreachable_contact_does_not_starve_the_queue(chat):
+    real_send = chat.gateway.send
+
+    async def send(message):
+        if message.contact_id == "wxid_gone":
+            from bot.gateways.base import GatewayError
+
+            raise GatewayError("no payload found for id wxid_gone")
+        return await real_send(message)
+
+    chat.gateway.send = send
+    chat.app.outbox.enqueue(text="发不到", contact_id="wxid_gone")
+    for i in range(3):
+        chat.app.outbox.enqueue(text=f"正常{i}", room_id=room_id(chat))
+    t0 = chat.clock.now()
+    sent = await chat.settle()
+    assert [s.text for s in sent] == ["正常0", "正常1", "正常2"]
+    assert sent[-1].time - t0 < timedelta(seconds=20)

@@ -110,3 +110,22 @@ async def test_private_hello_gets_an_introduction(chat):
 
 def test_normalise_folds_full_width():
     assert normalise("　／通知　　明天 ") == "/通知 明天"
+
+
+async def test_admin_is_told_about_missing_and_ambiguous_groups(config, sqlite_db):
+    from bot.simulation import Chat
+    from tests.conftest import CLASS1, START
+
+    staff = [s.model_copy(update={"id": "wxid_chen"}) if s.role == "admin" else s for s in config.staff]
+    chat = Chat(config.model_copy(update={"staff": staff}), START, db=sqlite_db)
+    chat.add_room("2024秋行政管理1班", CLASS1)
+    chat.add_room("2024秋行政管理1班", [{"name": "路人", "id": "wxid_x"}], room_id="copy@chatroom")
+    chat.add_room("某个私人群", [{"name": "陈校长", "id": "wxid_chen"}])
+    await chat.start()
+    sent = await chat.settle()
+    [report] = [s for s in sent if s.to_name == "陈校长"]
+    assert "没有找到这些群" in report.text and "行管2班（2024秋行政管理2班）" in report.text
+    assert "行管1班" in report.text.split("不止一个微信群")[1]
+    assert "行管1班（" not in report.text.split("不止一个")[0]
+    await chat.restart()  # a reconnect the same day does not repeat it
+    assert not [s for s in await chat.settle() if s.to_name == "陈校长"]

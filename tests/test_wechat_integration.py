@@ -162,6 +162,14 @@ def test_class_group_over_real_puppet_service_with_restart(tmp_path):
         refusal = peer.next_say()
         assert refusal["mentions"] == ["wxid_fake"] and "只有" in refusal["text"]
 
+        # An Excel export goes to the teacher privately, as a file.
+        peer.send("teacher room /导出")
+        export = json.loads(peer.wait_for(lambda line: '"bot-file"' in line))
+        assert export["to"] == "wxid_wang" and export["name"].endswith(".xlsx")
+        reply = peer.next_say()  # the room hears only where the file went
+        assert reply["to"] == "room1@chatroom" and "私聊" in reply["text"]
+        assert any(e["to"] == "wxid_wang" and "见附件" in e["text"] for e in peer.events("bot-say"))
+
         # Three replies queued at once; the server dies after the first is delivered.
         peer.send("teacher room /未确认")
         peer.send("teacher room /催")

@@ -19,11 +19,15 @@ def notice(n: Notice, deadline: datetime | None) -> str:
     return "\n".join(lines)
 
 
-def published(n: Notice, deadline: datetime | None, expected: int) -> str:
+def published(n: Notice, deadline: datetime | None, expected: int, nudges: list[datetime]) -> str:
     if not n.needs_ack:
         return f"已发布通知 #{n.id}（无需确认）。"
     tail = f"，截止 {format_when(deadline)}" if deadline else ""
-    return f"已发布通知 #{n.id}，需确认 {expected} 人{tail}。发送 /未确认 查看名单，/催 提醒未回复的同学。"
+    text = f"已发布通知 #{n.id}，需确认 {expected} 人{tail}。发送 /未确认 查看名单，/催 提醒未回复的同学。"
+    if deadline:
+        text += ("\n将在 " + "、".join(format_when(t) for t in nudges) + " 自动提醒未回复的同学。") if nudges \
+            else "\n不会自动提醒。"
+    return text
 
 
 def names_list(names: list[str], limit: int = 60) -> str:
