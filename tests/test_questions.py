@@ -185,3 +185,38 @@ def test_check_refuses_duplicate_handbook_ids(tmp_path, capsys):
 def test_lexicon_file_is_valid():
     data = load_yaml(Path(ROOT / "data/qa_lexicon.yaml")).data
     assert data["synonyms"] and data["generic"]
+
+
+def test_pdf_import(tmp_path):
+    """A real PDF with Chinese text (drawn with the SimHei font the mplfonts wheel ships, embedded as TrueType)."""
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mplfonts
+    from matplotlib import font_manager
+
+    font = os.path.join(os.path.dirname(mplfonts.__file__), "fonts", "SimHei.ttf")
+    font_manager.fontManager.addfont(font)
+    family = font_manager.FontProperties(fname=font).get_name()
+    lines = ["学生手册", "一、考试安排", "1. 准考证在哪里打印", "考前一周登录平台下载并打印准考证。",
+             "2. 考试迟到怎么办", "开考15分钟后不得进入考场。"]
+    pdf = tmp_path / "hb.pdf"
+    with plt.rc_context({"font.family": family, "pdf.fonttype": 42}):
+        fig = plt.figure(figsize=(8.27, 11.69))
+        for i, line in enumerate(lines):
+            fig.text(0.1, 0.9 - i * 0.05, line, fontsize=14)
+        fig.savefig(pdf)
+        plt.close(fig)
+    out = tmp_path / "hb.md"
+    proc = subprocess.run([sys.executable, "-m", "bot", "handbook", "import", str(pdf), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    book = parse_markdown(out.read_text(encoding="utf-8"))
+    assert [(u.title, u.chapter) for u in book.units] == [("准考证在哪里打印", "一、考试安排"),
+                                                          ("考试迟到怎么办", "一、考试安排")]
+    assert "15分钟" in book.units[1].body
+    obj = json.loads(ask("--json", "--handbook", str(out), "准考证怎么打印").stdout)
+    assert obj["id"] == book.units[0].id
