@@ -44,6 +44,9 @@ def raw_rate(folder: Path, n: int) -> float:
 
 async def bot_rate(folder: Path, members: int, rounds: int) -> tuple[float, int, str]:
     config = load_config(ROOT / "config.yaml")
+    empty = folder / "calendar.yaml"  # ack ingest alone: no calendar reminders in the way
+    empty.write_text("events: []\n", encoding="utf-8")
+    config = config.model_copy(update={"files": config.files.model_copy(update={"calendar": str(empty)})})
     start = datetime(2026, 9, 7, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     db = Database(f"sqlite:///{folder / 'bot.db'}")
     chat = Chat(config, start, db=db)
