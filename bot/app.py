@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
-from bot.config import ClassGroup, Config
+from bot.config import Config
 from bot.db import Database
 from bot.gateways.base import Gateway, GatewayEvents, Incoming, RoomInfo
 from bot.models import AuditLog
@@ -60,7 +60,6 @@ class App:
     dispatcher: Dispatcher | None = None
     on_activity: Callable[[], None] = lambda: None
     _failed_until: dict[str, datetime] = field(default_factory=dict)
-    _started_at: datetime | None = None
 
     @property
     def tz(self):
@@ -175,9 +174,6 @@ class App:
             s.add(AuditLog(at=self.clock.now(), actor_id=actor.contact_id, actor_name=actor.name, where=where,
                            action=action, detail=detail, result=result))
 
-    def class_groups(self) -> list[ClassGroup]:
-        return list(self.config.groups.classes)
-
     async def start(self) -> None:
         self.people.sync_config_staff()
         await self.gateway.start(self.events())
@@ -185,10 +181,6 @@ class App:
     async def stop(self) -> None:
         await self.gateway.stop()
         self.db.close()
-
-
-Setup = Callable[[App], None]
-AsyncSetup = Callable[[App], Awaitable[None]]
 
 
 def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | None = None,

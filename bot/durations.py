@@ -31,19 +31,6 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
     return timedelta(seconds=total)
 
 
-def format_duration(delta: timedelta) -> str:
-    """Short English form for logs and config echoes: `1d3h`, `30m`, `5s`."""
-    secs = int(delta.total_seconds())
-    if secs == 0:
-        return "0s"
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if secs >= size:
-            out += f"{secs // size}{unit}"
-            secs %= size
-    return out
-
-
 def format_duration_zh(delta: timedelta) -> str:
     """Chinese form for users: `1天3小时`, `30分钟`."""
     secs = int(delta.total_seconds())

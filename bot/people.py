@@ -8,7 +8,6 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlmodel import select
 
@@ -115,9 +114,6 @@ class People:
 
     def staff_by_name(self, name: str) -> Person | None:
         return next((p for p in self._staff().values() if p.name == name), None)
-
-    def coordinators_for(self, class_name: str) -> list[Person]:
-        return [p for p in self._staff().values() if p.role == Role.COORDINATOR and class_name in p.classes]
 
     def advisor_of(self, class_name: str) -> Person | None:
         group = self.config.class_group(class_name)
@@ -233,14 +229,3 @@ class People:
                           .order_by(RoomMember.joined_at, RoomMember.contact_id)).all()
         return [Member(m.contact_id, c.name, m.alias) for m, c in rows]
 
-    def name_of(self, contact_id: str, room_id: str | None = None) -> str:
-        with self.db.tx() as s:
-            if room_id:
-                m = s.get(RoomMember, (room_id, contact_id))
-                if m and m.alias:
-                    return m.alias
-            c = s.get(Contact, contact_id)
-            return c.name if c else contact_id
-
-    def now(self) -> datetime:
-        return self.clock.now()

@@ -347,10 +347,6 @@ class Dispatcher:
             ctx.audit(f"/{command.name}", args[:200], "ok")
 
 
-def usage(command: Command) -> str:
-    return f"用法：{command.example}" if command.example else f"用法：/{command.name}"
-
-
 __all__ = [
     "MAX_INPUT_CHARS",
     "Command",
@@ -360,6 +356,5 @@ __all__ = [
     "Where",
     "normalise",
     "strip_mention",
-    "usage",
 ]
 
