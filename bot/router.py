@@ -30,6 +30,7 @@ from bot.config import ClassGroup, CoordinatorGroup
 from bot.gateways.base import Incoming
 from bot.models import Inbound
 from bot.people import ROLE_NAMES, Person, Role
+from bot.texts.common import NOT_YOUR_CLASS
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -120,7 +121,7 @@ class Command:
     rooms: Where = Where.ANYWHERE
     help: str = ""
     example: str = ""
-    audited: bool = False  # staff commands are always audited
+    scoped: bool = False  # in a class group, only staff responsible for that class may use it
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -143,9 +144,10 @@ class Router:
     rules: list[MessageRule] = field(default_factory=list)
 
     def command(self, name: str, *, aliases: tuple[str, ...] = (), roles: Role = Role.ANYONE,
-                rooms: Where = Where.ANYWHERE, help: str = "", example: str = "") -> Callable[[Handler], Handler]:
+                rooms: Where = Where.ANYWHERE, help: str = "", example: str = "",
+                scoped: bool = False) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
-            self.commands.append(Command(name, fn, aliases, roles, rooms, help, example))
+            self.commands.append(Command(name, fn, aliases, roles, rooms, help, example, scoped))
             return fn
         return deco
 
@@ -334,6 +336,10 @@ class Dispatcher:
         if not command.rooms & ctx.where:
             places = "或".join(v for k, v in WHERE_NAMES.items() if k & command.rooms)
             ctx.reply(f"/{command.name} 请在{places}里使用。")
+            return
+        if command.scoped and ctx.class_group and ctx.class_group.name not in ctx.sender.classes:
+            ctx.reply(NOT_YOUR_CLASS)
+            ctx.audit(f"/{command.name}", args[:200], "denied: scope")
             return
         try:
             await command.handler(ctx, args)

@@ -20,14 +20,11 @@ def guess_type(title: str) -> str:
     return next((t for word, t in _TYPE_WORDS if word in title), "其他")
 
 
-@router.command("提醒", aliases=("remind",), roles=Role.STAFF, rooms=Where.CLASS,
+@router.command("提醒", aliases=("remind",), roles=Role.STAFF, rooms=Where.CLASS, scoped=True,
                 help="设置提醒，自动按时提醒本群", example="/提醒 11月30日18:00 形考作业3截止")
 async def remind(ctx: Context, args: str) -> None:
     group = ctx.class_group
     assert group is not None
-    if group.name not in ctx.sender.classes:
-        ctx.reply("抱歉，您不负责这个班级。")
-        return
     now = ctx.app.clock.now()
     when = find_when(args, ctx.app.local(now), default_time=datetime.min.time().replace(hour=20))
     if when is None or not when.rest.strip():
@@ -42,7 +39,7 @@ async def remind(ctx: Context, args: str) -> None:
     ctx.reply(texts.reminder_set(r.id or 0, title, when.at, times))
 
 
-@router.command("取消提醒", aliases=("unremind",), roles=Role.STAFF, rooms=Where.CLASS,
+@router.command("取消提醒", aliases=("unremind",), roles=Role.STAFF, rooms=Where.CLASS, scoped=True,
                 help="取消用 /提醒 设置的提醒", example="/取消提醒 3")
 async def cancel(ctx: Context, args: str) -> None:
     m = re.search(r"\d+", args)

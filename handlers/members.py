@@ -80,14 +80,11 @@ def _class_of(ctx: Context, student_no: str) -> str | None:
         return st.class_name if st else None
 
 
-@router.command("成员", aliases=("members",), roles=Role.STAFF, rooms=Where.CLASS,
+@router.command("成员", aliases=("members",), roles=Role.STAFF, rooms=Where.CLASS, scoped=True,
                 help="本群成员与花名册对照（已匹配/未匹配/未进群）", example="/成员")
 async def members(ctx: Context, args: str) -> None:
     group = ctx.class_group
     assert group is not None
-    if group.name not in ctx.sender.classes:
-        ctx.reply("抱歉，您不负责这个班级。")
-        return
     staff = ctx.app.people.staff_ids() | {ctx.app.gateway.self_id}
     present = [m for m in ctx.app.people.members(ctx.room_id or "") if m.contact_id not in staff]
     bound = ctx.app.roster.by_contact(m.contact_id for m in present)

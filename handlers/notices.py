@@ -86,7 +86,7 @@ def _targets(ctx: Context, spec: str) -> tuple[list[ClassGroup], str] | None:
     return None
 
 
-@router.command("通知", aliases=("notice",), roles=Role.STAFF, rooms=Where.GROUP,
+@router.command("通知", aliases=("notice",), roles=Role.STAFF, rooms=Where.GROUP, scoped=True,
                 help="发布通知，统计“收到”", example="/通知 周五前完成形考作业2")
 async def publish(ctx: Context, args: str) -> None:
     now_local = ctx.app.local(ctx.app.clock.now())
@@ -120,9 +120,6 @@ async def publish(ctx: Context, args: str) -> None:
         return
     group = ctx.class_group
     assert group is not None
-    if group.name not in ctx.sender.classes:
-        ctx.reply(texts.NOT_YOUR_CLASS)
-        return
     spec = parse_notice(args, now_local)
     body, deadline = spec.body, spec.deadline
     if not body:
