@@ -32,7 +32,7 @@ class Digest:
     text: str
     chart: Path | None = None
     workbook: Path | None = None
-    quiet: bool = False  # no notices, questions or reminders in the period
+    quiet: bool = False  # no notices and no questions in the period: a scheduled digest is not sent
 
 
 def period(kind: str, now_local: datetime) -> tuple[datetime, datetime]:
@@ -121,8 +121,7 @@ class Digests:
         names = self.names(figures)
         text = texts.digest(kind, scope, figures, before, names, self.upcoming(classes, now), tz,
                             ranked=kind in ("monthly", "month"))
-        out = Digest(text, quiet=not (figures.total("notices") or figures.total("questions")
-                                      or figures.reminders("sent") or figures.reminders("late")))
+        out = Digest(text, quiet=not (figures.total("notices") or figures.total("questions")))
         stamp = f"{kind}-{start:%Y%m%d}-{abs(hash(scope)) % 10000:04d}"
         folder = self.app.config.path(self.app.config.files.exports)
         folder.mkdir(parents=True, exist_ok=True)
@@ -184,8 +183,8 @@ class Digests:
             scope = "全部教学点" if group.points == "all" else "、".join(group.points)
             digest = self.build(kind, self.classes_of(group), scope, now, chart=kind != "daily",
                                 workbook=kind == "monthly")
-            if digest.quiet and kind == "daily":
-                with self.app.db.tx() as s:  # nothing happened today: no message, but remember the decision
+            if digest.quiet:
+                with self.app.db.tx() as s:  # nothing happened: no message, but remember the decision
                     s.add(Delivery(key=key, kind="digest", due_at=when, claimed_at=now, status="skipped",
                                    detail="nothing to report"))
                 continue
