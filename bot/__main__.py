@@ -31,15 +31,20 @@ def _app_offline(config: Config):
     return build_app(config, gateway, clock)
 
 
-# -- commands ---------------------------------------------------------------------------------------------------------
-def cmd_check(args: argparse.Namespace) -> int:
-    config = _config(args)
+def _files_ok(config: Config) -> bool:
+    """Check the files config.yaml names; print every problem to stderr."""
     from bot.checks import check_files
 
     problems = check_files(config)
     for p in problems:
         print(p, file=sys.stderr)
-    if problems:
+    return not problems
+
+
+# -- commands ---------------------------------------------------------------------------------------------------------
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if not _files_ok(config):
         return 2
     print(f"{args.config}: OK — {len(config.groups.classes)} class groups, "
           f"{len(config.groups.coordinators)} coordinator groups, {len(config.staff)} staff, "
@@ -49,12 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    from bot.checks import check_files
-
-    problems = check_files(config)
-    if problems:
-        for p in problems:
-            print(p, file=sys.stderr)
+    if not _files_ok(config):
         return 2
     kind = args.gateway or config.gateway.kind
     return asyncio.run(_run(config, kind))
@@ -337,12 +337,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
     from bot.calendar.service import bump_version
 
     config = _config(args)
-    from bot.checks import check_files
-
-    problems = check_files(config)
-    for p in problems:
-        print(p, file=sys.stderr)
-    if problems:
+    if not _files_ok(config):
         print("not reloaded: fix the files first", file=sys.stderr)
         return 2
     bump_version(_app_offline(config))
