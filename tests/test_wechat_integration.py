@@ -109,7 +109,7 @@ def write_config(tmp_path: Path) -> Path:
     for key in ("calendar", "handbook", "faq", "roster"):
         text = text.replace(f"  {key}: data/", f"  {key}: {ROOT}/data/")
     text = text.replace("kind: console ", "kind: wechaty ")
-    text = text.replace("  min_interval: 3s", "  min_interval: 1500ms".replace("1500ms", "1.5s"))
+    text = text.replace("  min_interval: 3s", "  min_interval: 2.5s")
     text = text.replace("  jitter: 2s", "  jitter: 0s").replace("retry_backoff: [5s, 30s, 2m, 10m]", "retry_backoff: [1s, 1s]")
     text = text.replace("    reconnect_min: 2s", "    reconnect_min: 1s").replace("    reconnect_max: 5m", "    reconnect_max: 4s")
     (tmp_path / "calendar.yaml").write_text("events: []\n", encoding="utf-8")
@@ -175,7 +175,7 @@ def test_class_group_over_real_puppet_service_with_restart(tmp_path):
         peer.send("teacher room /催")
         peer.send("teacher dm /帮助")
         first = peer.next_say()
-        time.sleep(0.5)  # its confirmation reaches the bot; the next send is 1.5 s away (pacing)
+        time.sleep(1.0)  # its confirmation reaches the bot; the next send is 2.5 s away (pacing)
         peer.stop(signal.SIGKILL)
         sent_before = [e["text"] for e in peer.events("bot-say")]
         time.sleep(2.0)
