@@ -315,7 +315,15 @@ class Dispatcher:
         if parsed is None:
             for router in self.routers:
                 for rule in router.rules:
-                    if rule.rooms & ctx.where and await rule.handler(ctx):
+                    if not rule.rooms & ctx.where:
+                        continue
+                    try:
+                        if await rule.handler(ctx):
+                            return
+                    except Exception:  # one broken feature must not take the others down
+                        log.exception("message rule %s failed", rule.name)
+                        if ctx.where == Where.PRIVATE:
+                            ctx.reply("抱歉，出了点问题，已记录，请稍后再试。")
                         return
             return
         command, typed, args = parsed

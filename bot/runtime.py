@@ -50,6 +50,11 @@ class Runner:
                                replace_existing=True, coalesce=True, misfire_grace_time=None)
         self.scheduler.start()
         self.started_at = self.app.clock.now()
+        # Load the handbook index (jieba, the embedding model) now, not on the first student's question.
+        try:
+            await asyncio.to_thread(lambda: self.app.answers.retriever)
+        except Exception:
+            log.exception("the handbook could not be indexed; questions will be declined until it is fixed")
         await self.app.start()
         self.kick()
         try:

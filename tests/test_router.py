@@ -129,3 +129,15 @@ async def test_admin_is_told_about_missing_and_ambiguous_groups(config, sqlite_d
     assert "行管1班（" not in report.text.split("不止一个")[0]
     await chat.restart()  # a reconnect the same day does not repeat it
     assert not [s for s in await chat.settle() if s.to_name == "陈校长"]
+
+
+async def test_a_failing_feature_does_not_break_the_others(chat, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("handbook index is broken")
+
+    monkeypatch.setattr(chat.app.answers, "answer", broken)
+    assert await chat.say("张三", "行管1班", "忘记密码怎么办？") == []  # logged, no crash
+    [reply] = await chat.private("张三", "忘记密码怎么办？")
+    assert "出了点问题" in reply.text
+    [notice, _] = await chat.say("王老师", "行管1班", "/通知 周五交表")
+    assert "【通知 #1】" in notice.text
