@@ -34,6 +34,7 @@ class Params:
     title_boost: int = 3  # a title's words count this many times
     min_z: float = 1.9  # the best section's dense z-score must reach this …
     min_fused: float = 3.4  # … and the fused score this
+    detail_weight: float = 1.0  # bonus for the best-matching sentence among the top three
     min_margin: float = 0.35  # and beat the runner-up by this (fused), unless the two are in one chapter
     strong_fused: float = 4.95  # a word the handbook never uses vetoes the answer, unless the best section
     strong_margin: float = 1.5  # scores this high and this far ahead of the runner-up
@@ -122,7 +123,23 @@ class Retriever:
         bn = 0.5 * (bm / bm.max() if bm.max() > 0 else bm) + 0.5 * (bg / bg.max() if bg.max() > 0 else bg)
         fused = z + self.p.bm25_weight * bn
         order = list(np.argsort(-fused))
+        if self.p.detail_weight:
+            # Near the top, a section whose single sentence covers the question's words best wins ties.
+            qgrams = set(_bigrams(text)) | {g for w in self.lexicon.expand(text) for g in _bigrams(w)}
+            for i in order[:3]:
+                fused[i] += self.p.detail_weight * self._detail(i, qgrams)
+            order = list(np.argsort(-fused))
         return order, fused, z
+
+    def _detail(self, i: int, qgrams: set[str]) -> float:
+        if not qgrams:
+            return 0.0
+        best = 0.0
+        for sent in re.split(r"[。；！？]", normalise(self.units[i].body)):
+            grams = set(_bigrams(sent))
+            if grams:
+                best = max(best, len(qgrams & grams) / len(qgrams))
+        return best
 
     def match(self, question: str) -> Match:
         """The unit that answers `question`, or a decline with the reason."""
