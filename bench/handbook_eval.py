@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.handbook.qa import build_retriever  # noqa: E402
+from bot.handbook.service import retriever_for  # noqa: E402
 from bot.handbook.text import normalise, tokens  # noqa: E402
 from bot.yamlio import load_yaml  # noqa: E402
 
@@ -79,7 +79,7 @@ def main() -> None:
     args = p.parse_args()
     queries = load_yaml(args.queries).data
     t0 = time.perf_counter()
-    retriever = build_retriever(Path(args.handbook), faq=None)
+    retriever = retriever_for(Path(args.handbook))
     print(f"index built in {time.perf_counter() - t0:.2f} s ({len(retriever.units)} sections)")
     retriever.match("预热")  # load the model before timing
     ours = evaluate(lambda q: retriever.match(q).id, queries)

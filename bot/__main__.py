@@ -257,22 +257,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     import json
 
-    from bot.handbook.service import MAX_REPLY, cached_retriever, shorten, source_of
-    from bot.handbook.source import HandbookError, load_faq, load_handbook
+    from bot.handbook.service import MAX_REPLY, retriever_for, shorten, source_of
+    from bot.handbook.source import HandbookError
     decline = "（手册中没有找到可靠的答案，建议转交导学教师）"
 
     try:
         if args.handbook:
-            units = load_handbook(Path(args.handbook)).units  # exactly that handbook, no curated Q&A
+            retriever = retriever_for(Path(args.handbook))  # exactly that handbook, no curated Q&A
         else:
             config = _config(args)
-            units = load_handbook(config.path(config.files.handbook)).units
-            if config.files.faq:
-                units += load_faq(config.path(config.files.faq))
+            faq = config.path(config.files.faq) if config.files.faq else None
+            retriever = retriever_for(config.path(config.files.handbook), faq)
     except HandbookError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    retriever = cached_retriever(units)
 
     def one(question: str) -> dict:
         m = retriever.match(question)

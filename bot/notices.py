@@ -193,20 +193,6 @@ class Notices:
         not_in_group = [st for st in roster if not st.contact_id or st.contact_id not in present]
         return Status(notice, expected, acks, names, not_in_group if roster else [])
 
-    def record_nudge(self, notice: Notice) -> None:
-        with self.db.tx() as s:
-            row = s.get(Notice, notice.id)
-            if row:
-                row.nudges_sent += 1
-                s.add(row)
-
-    def mark_summarised(self, notice: Notice) -> None:
-        with self.db.tx() as s:
-            row = s.get(Notice, notice.id)
-            if row:
-                row.summary_sent = True
-                s.add(row)
-
     def quoted_number(self, quote_text: str | None) -> int | None:
         if not quote_text:
             return None

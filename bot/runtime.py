@@ -63,9 +63,7 @@ class Runner:
                 self._wake.clear()
                 now = self.app.clock.now()
                 await self.app.run_due(now)
-                if self.app.outbox.next_wake() and self.app.outbox.next_wake() <= self.app.clock.now():  # type: ignore[operator]
-                    self._wake.set()
-                self._set_alarm()
+                self._set_alarm()  # a time already past fires at once
         finally:
             self.scheduler.shutdown(wait=False)
             await self.app.stop()

@@ -14,6 +14,7 @@ from bot.models import Notice
 from bot.people import Role
 from bot.router import Context, Router, Where
 from bot.texts import notices as texts
+from bot.texts.common import NOT_YOUR_CLASS
 from bot.zhdate import find_when
 from schedules.nudges import nudge_plan
 
@@ -156,7 +157,7 @@ def _pick_notice(ctx: Context, args: str, example: str) -> Notice | None:
     in_scope = (n.group_name in ctx.sender.classes if not n.is_fanout
                 else n.author_id == ctx.sender.contact_id or ctx.sender.role == Role.ADMIN)
     if not in_scope:
-        ctx.reply(texts.NOT_YOUR_CLASS)
+        ctx.reply(NOT_YOUR_CLASS)
         return None
     return n
 

@@ -11,8 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
-
+from bot.deliveries import claim
 from bot.models import Delivery, Notice
 from bot.outbox import PRIORITY_BULK
 from bot.quiet import postpone
@@ -75,22 +74,14 @@ class NudgeJob:
                     n.summary_sent = True
 
 
-def _claim(app: App, s, key: str, kind: str, due: datetime, now: datetime, status: str, detail: str = "") -> bool:
-    try:
-        with s.begin_nested():
-            s.add(Delivery(key=key, kind=kind, due_at=due, claimed_at=now, status=status, detail=detail))
-        return True
-    except IntegrityError:
-        return False
-
-
 def _nudge(app: App, n: Notice, due: datetime, now: datetime, *, skip: bool) -> None:
     st = app.notices.status(n)
     missing = [m.contact_id for m in st.missing]
     key = f"nudge:{n.id}:{n.nudges_sent}"
     with app.db.tx() as s:
         status = "skipped" if skip else ("late" if now - due > _GRACE else "sent")
-        claimed = _claim(app, s, key, "nudge", due, now, status, f"{len(missing)} missing")
+        claimed = claim(s, Delivery(key=key, kind="nudge", due_at=due, claimed_at=now, status=status,
+                                    detail=f"{len(missing)} missing"))
         row = s.get(Notice, n.id)
         if row is not None:
             row.nudges_sent = max(row.nudges_sent, n.nudges_sent + 1)
@@ -115,7 +106,7 @@ def _summary(app: App, n: Notice, now: datetime) -> None:
         st = app.notices.status(n)
         text = texts.deadline_summary(n, st.done, len(st.expected), st.late, [st.names[m.contact_id] for m in st.missing])
     with app.db.tx() as s:
-        claimed = _claim(app, s, key, "summary", n.deadline or now, now, "sent")
+        claimed = claim(s, Delivery(key=key, kind="summary", due_at=n.deadline or now, claimed_at=now))
         row = s.get(Notice, n.id)
         if row is not None:
             row.summary_sent = True

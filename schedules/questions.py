@@ -6,9 +6,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
+from bot.deliveries import claim
 from bot.models import Delivery, Question
 from bot.outbox import PRIORITY_BULK
 from bot.quiet import postpone
@@ -48,11 +48,8 @@ class ForwardQuestionsJob:
                 if advisor is None:
                     continue  # no advisor bound yet: the digest still counts them
                 key = f"questions:{group}:{ids[0]}-{ids[-1]}"
-                try:
-                    with s.begin_nested():
-                        s.add(Delivery(key=key, kind="questions", due_at=now, claimed_at=now, status="sent",
-                                       detail=f"{len(ids)} questions"))
-                except IntegrityError:
+                if not claim(s, Delivery(key=key, kind="questions", due_at=now, claimed_at=now,
+                                         detail=f"{len(ids)} questions")):
                     continue
                 lines = [texts.FORWARD_HEAD.format(group=group, n=len(questions))]
                 for q in questions[:20]:

@@ -13,11 +13,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.calendar.events import Event, Targets, load_calendar
 from bot.calendar.planner import Batch, Due, batches, due_items
+from bot.deliveries import claim
 from bot.models import ChatReminder, Delivery, EventSeen, ImportedEvent, Meta
 from bot.outbox import PRIORITY_BULK
 from bot.texts import calendar as texts
@@ -216,13 +216,9 @@ class Calendar:
         with self.app.db.tx() as s:
             fresh = []
             for d, status, detail in claims:
-                try:
-                    with s.begin_nested():
-                        s.add(Delivery(key=d.key, kind="reminder", group_name=d.group, due_at=d.due,
-                                       claimed_at=now, status=status, detail=detail))
+                if claim(s, Delivery(key=d.key, kind="reminder", group_name=d.group, due_at=d.due, claimed_at=now,
+                                     status=status, detail=detail)):
                     fresh.append((d, status))
-                except IntegrityError:
-                    continue  # another run already claimed it
             if lines and any(status in ("sent", "late") for _, status in fresh):
                 self.app.outbox.enqueue(text=texts.reminder_message(lines), room_id=room_id, priority=PRIORITY_BULK,
                                         not_before=b.release, dedupe_key=f"batch:{pending[0].key}", session=s)

@@ -8,11 +8,11 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.calendar.events import Event
 from bot.config import CoordinatorGroup
+from bot.deliveries import claim
 from bot.digests.figures import Figures, compute
 from bot.models import Contact, Delivery
 from bot.outbox import PRIORITY_BULK
@@ -147,12 +147,8 @@ class Digests:
              key: str | None = None, now: datetime) -> bool:
         """Queue text, chart and workbook; with a key, claim it in the delivery log first (once only)."""
         with self.app.db.tx() as s:
-            if key:
-                try:
-                    with s.begin_nested():
-                        s.add(Delivery(key=key, kind="digest", group_name="", due_at=now, claimed_at=now))
-                except IntegrityError:
-                    return False
+            if key and not claim(s, Delivery(key=key, kind="digest", due_at=now, claimed_at=now)):
+                return False
             common = {"room_id": room_id, "contact_id": contact_id, "priority": PRIORITY_BULK, "session": s}
             self.app.outbox.enqueue(text=digest.text, dedupe_key=key, **common)
             for i, path in enumerate(p for p in (digest.chart, digest.workbook) if p):

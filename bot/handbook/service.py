@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from bot.handbook.qa import LEXICON
 from bot.handbook.retriever import Match, Retriever
 from bot.handbook.source import Unit, load_faq, load_handbook
 from bot.handbook.text import Lexicon, normalise, split_questions
@@ -50,6 +49,7 @@ def source_of(unit: Unit) -> str:
     return "——常见问答" if unit.source == "faq" else f"——《学生手册》§{unit.title}"
 
 
+LEXICON = Path(__file__).resolve().parent.parent.parent / "data" / "qa_lexicon.yaml"
 _CACHE: dict[tuple, Retriever] = {}
 _LOCK = threading.Lock()
 
@@ -61,6 +61,12 @@ def cached_retriever(units: list[Unit], lexicon: Path = LEXICON) -> Retriever:
         if key not in _CACHE:
             _CACHE[key] = Retriever(units, Lexicon.load(lexicon))
         return _CACHE[key]
+
+
+def retriever_for(handbook: Path, faq: Path | None = None) -> Retriever:
+    """The retriever of one handbook file (and a Q&A file): for `ask` and the bench."""
+    units = list(load_handbook(handbook).units) + (load_faq(faq) if faq else [])
+    return cached_retriever(units)
 
 
 class Answers:

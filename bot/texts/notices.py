@@ -93,7 +93,7 @@ def fanout_summary(parent: Notice, rows: list[tuple[str, int, int]]) -> str:
 
 NO_NOTICE = "本群还没有通知。"
 NOT_FOUND = "没有找到通知 #{n}。"
-from bot.texts.common import NOT_YOUR_CLASS  # noqa: E402,F401  (one wording for every scope refusal)
+
 
 ROOM_UNKNOWN = "还没找到“{group}”的微信群，通知暂时发不出去，请确认机器人已在群里。"
 EMPTY_NOTICE = "请在 /通知 后面写上通知内容，例如：/通知 周五前完成形考作业2"
