@@ -57,6 +57,11 @@ class OutboxConfig(Strict):
     retry_backoff: list[Duration] = [timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2),
                                      timedelta(minutes=10)]
     give_up_after: Duration = timedelta(hours=24)
+    # When WeChat says 操作过于频繁: stop sending for the next pause in this list, then send at half speed
+    # (down to an eighth); each calm period without a refusal doubles the speed again.
+    throttle_pause: list[Duration] = [timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=1),
+                                      timedelta(hours=2)]
+    throttle_calm: Duration = timedelta(hours=1)
 
 
 class QuietHours(Strict):

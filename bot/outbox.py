@@ -2,11 +2,13 @@
 
 A message is written to the database before anything is sent (a crash loses nothing pending), sent no faster than
 `min_interval` plus random jitter (WeChat restricts accounts that send fast), retried with backoff while the
-gateway fails, and marked sent once the gateway confirms it, so it is never sent again.
+gateway fails, and marked sent once the gateway confirms it, so it is never sent again. When WeChat refuses a send
+as 操作过于频繁, the whole queue pauses and then runs slower until a calm period has passed (kept across restarts).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Sequence
@@ -17,13 +19,15 @@ from sqlmodel import Session, col, func, select
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.db import Database
-from bot.gateways.base import Gateway, GatewayError, Outgoing
-from bot.models import OutboxItem
+from bot.gateways.base import Gateway, GatewayError, GatewayThrottled, Outgoing
+from bot.models import Meta, OutboxItem
 
 log = logging.getLogger("banzhu.outbox")
 
 PRIORITY_REPLY = 0
 PRIORITY_BULK = 5
+MAX_SLOWDOWN = 8
+THROTTLE_KEY = "outbox_throttle"
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -67,6 +71,10 @@ class Outbox:
         self.cfg = cfg
         self.rng = rng or random.Random()
         self._next_slot: datetime | None = None
+        self.slowdown = 1  # pacing multiplier after 操作过于频繁; back to 1 after calm periods
+        self._strikes = 0  # refusals since the last full-speed period: picks the pause
+        self._last_throttle: datetime | None = None
+        self._paused_until: datetime | None = None
         self.sent_listeners: list = []  # callables(OutboxItem) told after each confirmed send
         self.recover()
 
@@ -114,11 +122,37 @@ class Outbox:
 
     # -- state ---------------------------------------------------------------------------------------------------
     def recover(self) -> None:
-        """After a crash, a message caught mid-send was never confirmed: make it pending again."""
+        """After a crash, a message caught mid-send was never confirmed: make it pending again. A throttle in
+        force before the restart stays in force."""
         with self.db.tx() as s:
             for item in s.exec(select(OutboxItem).where(OutboxItem.status == "sending")):
                 item.status = "pending"
                 s.add(item)
+            row = s.get(Meta, THROTTLE_KEY)
+        if row is not None:
+            state = json.loads(row.value)
+            self.slowdown, self._strikes = state["slowdown"], state["strikes"]
+            self._last_throttle = datetime.fromisoformat(state["last"]) if state.get("last") else None
+            if state.get("paused_until"):
+                self._paused_until = datetime.fromisoformat(state["paused_until"])
+                self._next_slot = max(filter(None, (self._next_slot, self._paused_until)))
+
+    def _save_throttle(self) -> None:
+        state = {"slowdown": self.slowdown, "strikes": self._strikes,
+                 "last": self._last_throttle.isoformat() if self._last_throttle else None,
+                 "paused_until": self._paused_until.isoformat() if self._paused_until else None}
+        with self.db.tx() as s:
+            row = s.get(Meta, THROTTLE_KEY) or Meta(key=THROTTLE_KEY, value="{}")
+            row.value = json.dumps(state)
+            s.add(row)
+
+    def throttle_note(self, now: datetime) -> str | None:
+        """For `status`: why sending is slow right now, if it is."""
+        if self._paused_until and self._paused_until > now:
+            return f"paused after 操作过于频繁 until {self._paused_until:%Y-%m-%d %H:%M:%S %Z}"
+        if self.slowdown > 1:
+            return f"sending at 1/{self.slowdown} speed after 操作过于频繁"
+        return None
 
     def pending_count(self) -> int:
         with self.db.tx() as s:
@@ -161,9 +195,12 @@ class Outbox:
             s.add(item)
         out = Outgoing(text=item.text, room_id=item.room_id, contact_id=item.contact_id,
                        mentions=tuple(item.mentions or ()), file_path=item.file_path)
-        gap = self.cfg.min_interval + self.cfg.jitter * self.rng.random()
+        gap = (self.cfg.min_interval + self.cfg.jitter * self.rng.random()) * self.slowdown
         try:
             platform_id = await self.gateway.send(out)
+        except GatewayThrottled as exc:
+            self._throttled(item, now, str(exc))
+            return 0
         except GatewayError as exc:
             self._retry(item, now, str(exc))
             self._next_slot = now + gap
@@ -180,9 +217,38 @@ class Outbox:
             item.last_error = None
             s.add(item)
         self._next_slot = now + gap
+        self._calm_down(now)
         for listener in self.sent_listeners:
             listener(item)
         return 1
+
+    def _throttled(self, item: OutboxItem, now: datetime, error: str) -> None:
+        """WeChat refused as too frequent: pause everything, then send slower."""
+        pauses = self.cfg.throttle_pause or [timedelta(minutes=10)]
+        pause = pauses[min(self._strikes, len(pauses) - 1)]
+        self._strikes += 1
+        self.slowdown = min(self.slowdown * 2, MAX_SLOWDOWN)
+        self._last_throttle = now
+        self._next_slot = self._paused_until = now + pause
+        with self.db.tx() as s:  # not the message's fault: it keeps its place and its attempts
+            item.status = "pending"
+            item.attempts -= 1
+            item.last_error = error[:500]
+            s.add(item)
+        self._save_throttle()
+        log.warning("WeChat refused a send as too frequent: pausing %s, then sending at 1/%s speed",
+                    pause, self.slowdown)
+
+    def _calm_down(self, now: datetime) -> None:
+        """After each calm period without a refusal, double the speed again."""
+        if self.slowdown == 1 or self._last_throttle is None or now - self._last_throttle < self.cfg.throttle_calm:
+            return
+        self.slowdown //= 2
+        self._last_throttle = now
+        if self.slowdown == 1:
+            self._strikes = 0
+        self._save_throttle()
+        log.info("no refusal for %s: sending at 1/%s speed", self.cfg.throttle_calm, self.slowdown)
 
     def _retry(self, item: OutboxItem, now: datetime, error: str) -> None:
         backoff = self.cfg.retry_backoff or [timedelta(seconds=30)]

@@ -32,4 +32,6 @@ def read_status(app: App) -> str:
     data = json.loads(row.value)
     since = datetime.fromisoformat(data["since"]).astimezone(app.config.tz)
     state = "connected" if data["connected"] else "disconnected"
-    return f"WeChat ({data.get('gateway')}): {state} since {since:%Y-%m-%d %H:%M:%S}; pending messages: {pending}"
+    line = f"WeChat ({data.get('gateway')}): {state} since {since:%Y-%m-%d %H:%M:%S}; pending messages: {pending}"
+    note = app.outbox.throttle_note(app.clock.now())
+    return f"{line}; {note}" if note else line

@@ -10,6 +10,7 @@ from sqlmodel import select
 from bot.db import Database
 from bot.models import OutboxItem
 from bot.outbox import split_text
+from bot.status import read_status, write_status
 
 
 def room_id(chat) -> str:
@@ -78,7 +79,7 @@ async def test_gives_up_after_the_configured_time_and_keeps_the_row(pg_chat):
     await chat.advance("30h")
     with chat.app.db.tx() as s:
         [item] = s.exec(select(OutboxItem)).all()
-    assert item.status == "failed" and "频繁" in item.last_error
+    assert item.status == "failed" and "超时" in item.last_error
 
 
 async def test_disconnected_gateway_keeps_messages_until_reconnect(pg_chat):
@@ -206,3 +207,52 @@ async def test_an_unreachable_contact_does_not_starve_the_queue(chat):
     sent = await chat.settle()
     assert [s.text for s in sent] == ["正常0", "正常1", "正常2"]
     assert sent[-1].time - t0 < timedelta(seconds=20)
+
+
+async def test_too_frequent_pauses_everything_then_sends_slower(pg_chat):
+    chat = pg_chat
+    cfg = chat.config.outbox
+    chat.gateway.throttle_next = 1
+    t0 = chat.clock.now()
+    for i in range(4):
+        chat.app.outbox.enqueue(text=f"通知{i}", room_id=room_id(chat))
+    sent = await chat.settle()
+    assert [s.text for s in sent] == [f"通知{i}" for i in range(4)]  # nothing lost, order kept
+    assert sent[0].time >= t0 + cfg.throttle_pause[0]
+    gaps = [b.time - a.time for a, b in itertools.pairwise(sent)]
+    assert all(g >= cfg.min_interval * 2 for g in gaps)
+    assert "1/2 speed" in chat.app.outbox.throttle_note(chat.clock.now())
+    # A second refusal: a longer pause, and slower still.
+    chat.gateway.throttle_next = 1
+    t1 = chat.clock.now()
+    chat.app.outbox.enqueue(text="再来一条", room_id=room_id(chat))
+    [again] = await chat.settle()
+    assert again.time >= t1 + cfg.throttle_pause[1] and chat.app.outbox.slowdown == 4
+    # Calm periods bring the speed back.
+    for _ in range(3):
+        await chat.advance(cfg.throttle_calm + timedelta(minutes=1))
+        chat.app.outbox.enqueue(text="平静", room_id=room_id(chat))
+        await chat.settle()
+    assert chat.app.outbox.slowdown == 1 and chat.app.outbox.throttle_note(chat.clock.now()) is None
+
+
+async def test_a_pause_after_too_frequent_survives_a_restart(pg_chat):
+    chat = pg_chat
+    chat.gateway.throttle_next = 1
+    t0 = chat.clock.now()
+    chat.app.outbox.enqueue(text="被限流", room_id=room_id(chat))
+    await chat.advance("1m")
+    write_status(chat.app, True)
+    assert "paused after 操作过于频繁" in read_status(chat.app)
+    sent = await chat.restart()
+    assert [s.text for s in sent] == ["被限流"]
+    assert sent[0].time >= t0 + chat.config.outbox.throttle_pause[0]
+    assert chat.app.outbox.slowdown == 2
+
+
+def test_throttle_errors_are_recognised():
+    from bot.gateways.base import looks_throttled
+
+    assert looks_throttled("WechatyError: 操作过于频繁，请稍后再试")
+    assert looks_throttled("Rate limit exceeded")
+    assert not looks_throttled("room not found")

@@ -74,3 +74,29 @@ def test_status_line(chat, capsys, monkeypatch):
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
     assert "connected since 2026-09-07 08:00:00" in out and "pending messages: 1" in out
+
+
+async def test_a_too_frequent_refusal_becomes_a_throttle(config, monkeypatch):
+    """The platform's words decide: 操作过于频繁 slows the whole queue, anything else is an ordinary retry."""
+    from types import SimpleNamespace
+
+    from bot.gateways.base import GatewayError, GatewayThrottled, Outgoing
+    from bot.gateways.wechaty import WechatyGateway
+
+    class Room:
+        def __init__(self, error: str) -> None:
+            self.error = error
+
+        async def ready(self) -> None:
+            return None
+
+        async def say(self, *args: object, **kwargs: object) -> None:
+            raise RuntimeError(self.error)
+
+    gw = WechatyGateway(RealClock(), token="t", endpoint="127.0.0.1:1")
+    gw.connected = True
+    for error, kind in [("操作过于频繁，请稍后再试", GatewayThrottled), ("room not found", GatewayError)]:
+        gw._bot = SimpleNamespace(Room=SimpleNamespace(load=lambda _id, e=error: Room(e)))
+        with pytest.raises(kind) as caught:
+            await gw.send(Outgoing(text="通知", room_id="r1"))
+        assert (caught.type is GatewayThrottled) == (kind is GatewayThrottled)

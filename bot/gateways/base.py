@@ -70,6 +70,19 @@ class GatewayError(Exception):
     """The platform did not take a message; the outbox will retry."""
 
 
+class GatewayThrottled(GatewayError):
+    """The platform refused because the account sends too fast (微信: 操作过于频繁): every send must slow down."""
+
+
+THROTTLE_SIGNS = ("频繁", "频率", "too frequent", "frequently", "rate limit", "ratelimit", "throttl")
+
+
+def looks_throttled(error: str) -> bool:
+    """Whether a platform error says the account is sending too fast."""
+    text = error.lower()
+    return any(sign in text for sign in THROTTLE_SIGNS)
+
+
 @dataclass
 class GatewayEvents:
     """Callbacks the core gives a gateway."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import Clock
-from bot.gateways.base import GatewayError, GatewayEvents, Member, Outgoing, RoomInfo
+from bot.gateways.base import GatewayError, GatewayEvents, GatewayThrottled, Member, Outgoing, RoomInfo
 
 BOT_ID = "wxid_banzhu_bot"
 
@@ -45,7 +45,8 @@ class FakeGateway:
         self.rooms_by_id: dict[str, FakeRoom] = {}
         self.contacts: dict[str, str] = {BOT_ID: bot_name}  # id -> WeChat name
         self.sent: list[Sent] = []
-        self.fail_next = 0
+        self.fail_next = 0  # the next n sends fail (network)
+        self.throttle_next = 0  # the next n sends are refused as too frequent
         self.events: GatewayEvents | None = None
         self._ids = itertools.count(1)
 
@@ -62,9 +63,12 @@ class FakeGateway:
     async def send(self, message: Outgoing) -> str:
         if not self.connected:
             raise GatewayError("not connected")
+        if self.throttle_next > 0:
+            self.throttle_next -= 1
+            raise GatewayThrottled("操作过于频繁，请稍后再试 (simulated)")
         if self.fail_next > 0:
             self.fail_next -= 1
-            raise GatewayError("操作过于频繁 (simulated)")
+            raise GatewayError("连接超时 (simulated)")
         room = self.rooms_by_id.get(message.room_id or "")
         if message.room_id and room is None:
             raise GatewayError(f"unknown room {message.room_id}")

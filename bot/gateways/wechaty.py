@@ -15,7 +15,16 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config, ConfigError
-from bot.gateways.base import GatewayError, GatewayEvents, Incoming, Member, Outgoing, RoomInfo
+from bot.gateways.base import (
+    GatewayError,
+    GatewayEvents,
+    GatewayThrottled,
+    Incoming,
+    Member,
+    Outgoing,
+    RoomInfo,
+    looks_throttled,
+)
 from bot.gateways.wechat_text import parse_text
 
 log = logging.getLogger("banzhu.wechaty")
@@ -235,7 +244,8 @@ class WechatyGateway:
         except GatewayError:
             raise
         except Exception as exc:
-            raise GatewayError(f"{type(exc).__name__}: {exc}") from exc
+            kind = GatewayThrottled if looks_throttled(str(exc)) else GatewayError
+            raise kind(f"{type(exc).__name__}: {exc}") from exc
         return getattr(result, "message_id", "") or ""
 
 

@@ -7,6 +7,7 @@ exact terms; and how much of the question one view contains. The bot answers onl
 high and clearly ahead of the runner-up, and the question names nothing the handbook never mentions (宿舍, WiFi …):
 otherwise it declines and the advisor is told. A wrong answer costs a student more than a hand-off does.
 """
+
 from __future__ import annotations
 
 import hashlib
