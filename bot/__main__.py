@@ -281,8 +281,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "answer": shorten(m.unit.body, MAX_REPLY - len(src)) + src}
 
     if args.question:
-        result = one(" ".join(args.question))
+        question = " ".join(args.question)
+        result = one(question)
         print(json.dumps(result, ensure_ascii=False) if args.json else result["answer"])
+        if args.explain:
+            m = retriever.match(question)
+            print(f"decision: {'answer ' + m.id if m.id else 'decline (' + m.reason + ')'}; "
+                  f"needs score >= {retriever.p.min_fused} and lead >= {retriever.p.min_margin}", file=sys.stderr)
+            order, fused = retriever.rank(question)
+            for i in order[:3]:
+                u = retriever.units[i]
+                print(f"  {fused[i]:6.2f}  {u.id}  {u.title}", file=sys.stderr)
         return 0
     if not args.json:
         print("usage: python -m bot ask \"问题\"  (or --json with one question per line on stdin)", file=sys.stderr)
@@ -294,6 +303,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_handbook(args: argparse.Namespace) -> int:
+    if args.action == "misses":
+        return _handbook_misses(args)
     from bot.handbook.source import HandbookError, import_file, parse_markdown
 
     src = Path(args.file)
@@ -308,6 +319,23 @@ def cmd_handbook(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.write_text(text, encoding="utf-8")
     print(f"已导入 {len(book.units)} 个问答小节到 {out}")
+    return 0
+
+
+def _handbook_misses(args: argparse.Namespace) -> int:
+    from bot.durations import parse_duration
+    from bot.handbook.misses import misses, misses_workbook
+
+    config = _config(args)
+    app = _app_offline(config)
+    rows = misses(app, app.clock.now() - parse_duration(args.since))
+    for m in rows:
+        now = f"现在回答 §{m.now_answers}" if m.now_answers else f"仍不回答（{m.reason}；最接近 §{m.nearest}）"
+        print(f"{m.at.astimezone(config.tz):%m-%d %H:%M}\t{m.group}\t{m.text}\t{now}")
+    fixed = sum(1 for m in rows if m.now_answers)
+    print(f"共 {len(rows)} 个未答问题，其中 {fixed} 个现在能回答。")
+    if args.out:
+        print(f"已导出到 {misses_workbook(rows, config.tz, Path(args.out))}")
     return 0
 
 
@@ -459,12 +487,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("question", nargs="*")
     s.add_argument("--json", action="store_true", help='print {"id", "score", "answer"}; no question: read stdin')
     s.add_argument("--handbook", help="a handbook .md to answer from (instead of the configured one and its Q&A)")
+    s.add_argument("--explain", action="store_true", help="also print why, and the three best-ranked sections")
     s.set_defaults(func=cmd_ask)
-    s = sub.add_parser("handbook", help="import a .docx/.pdf/.md handbook")
+    s = sub.add_parser("handbook", help="import a .docx/.pdf/.md handbook; list the questions it could not answer")
     hs = s.add_subparsers(dest="action", required=True)
     h = hs.add_parser("import")
     h.add_argument("file")
     h.add_argument("--out", default="data/handbook.md")
+    h = hs.add_parser("misses", help="declined questions, and what the bot would answer now")
+    h.add_argument("--since", default="30d", help="how far back (default 30d)")
+    h.add_argument("--out", help="also write them to this Excel file")
     s.set_defaults(func=cmd_handbook)
     return p
 

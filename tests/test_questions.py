@@ -1,6 +1,7 @@
 """Handbook answers: in-group flows, the command line, and the handbook/FAQ files."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +268,39 @@ def test_damaged_embedding_cache_is_rebuilt(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(rt, "_PASSAGES", {})
     monkeypatch.setattr(rt, "_LOADED", set())
     assert len(rt._read_cache(rt._cache_file())) == 1  # rewritten whole
+
+
+async def test_misses_show_what_a_new_qa_fixed(chat, tmp_path):
+    from openpyxl import load_workbook
+
+    from bot.handbook.misses import misses, misses_workbook
+
+    since = chat.clock.now()
+    await chat.say("张三", "行管1班", "学校有宿舍吗？")
+    await chat.say("李四", "行管1班", "食堂几点开门？")
+    before = misses(chat.app, since)
+    assert [m.now_answers for m in before] == [None, None]
+    assert "宿舍" in before[0].reason and before[0].group == "行管1班"
+    await chat.say("王老师", "行管1班", "/问答 添加 学校有宿舍吗 | 学校不提供住宿，可请教学点推荐附近住处。")
+    after = misses(chat.app, since)
+    assert after[0].now_answers == "faq-1" and after[1].now_answers is None
+    path = misses_workbook(after, chat.config.tz, tmp_path / "misses.xlsx")
+    ws = load_workbook(path).active
+    assert [c.value for c in ws[1]][:3] == ["时间", "班级群", "问题"]
+    assert ws["C2"].value == "学校有宿舍吗？" and ws["D2"].value == "faq-1"
+    assert "张三" not in {c.value for row in ws.iter_rows() for c in row}  # no names
+
+
+def test_misses_cli_on_an_empty_database(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    proc = subprocess.run([sys.executable, "-m", "bot", "handbook", "misses", "--since", "7d",
+                           "--out", str(tmp_path / "m.xlsx")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "共 0 个未答问题" in proc.stdout and (tmp_path / "m.xlsx").exists()
+
+
+def test_ask_explain_prints_the_ranking():
+    proc = ask("--explain", "学校有宿舍吗")
+    assert proc.returncode == 0
+    assert "decline (outside the handbook: 宿舍)" in proc.stderr and len(proc.stderr.strip().splitlines()) == 4
