@@ -134,8 +134,7 @@ class Outbox:
             self.slowdown, self._strikes = state["slowdown"], state["strikes"]
             self._last_throttle = datetime.fromisoformat(state["last"]) if state.get("last") else None
             if state.get("paused_until"):
-                self._paused_until = datetime.fromisoformat(state["paused_until"])
-                self._next_slot = max(filter(None, (self._next_slot, self._paused_until)))
+                self._next_slot = self._paused_until = datetime.fromisoformat(state["paused_until"])
 
     def _save_throttle(self) -> None:
         state = {"slowdown": self.slowdown, "strikes": self._strikes,
