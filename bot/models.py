@@ -15,7 +15,7 @@ def _dt(**kw: object) -> object:
 
 
 class Meta(SQLModel, table=True):
-    """Key/value facts about the database itself (schema version)."""
+    """Small key/value state: the schema version, the outbox throttle, commands waiting for “确认”."""
 
     key: str = Field(primary_key=True)
     value: str

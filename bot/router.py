@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import enum
 import hashlib
+import json
 import logging
 import re
 from collections import deque
@@ -28,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import ClassGroup, CoordinatorGroup
 from bot.gateways.base import Incoming
-from bot.models import Inbound
+from bot.models import Inbound, Meta
 from bot.people import ROLE_NAMES, Person, Role
 from bot.texts.common import NOT_YOUR_CLASS
 
@@ -65,6 +66,8 @@ class Context:
     text: str = ""  # normalised, without a leading @bot
     at_bot: bool = False
     command: Command | None = None
+    confirmed: bool = False  # re-run of a command the sender has just confirmed
+    then: Callable[[], Awaitable[None]] | None = None  # the confirmed action, run by the dispatcher
 
     @property
     def room_id(self) -> str | None:
@@ -100,8 +103,12 @@ class Context:
         self.app.outbox.enqueue(text=text, contact_id=contact_id, file_path=file_path, priority=priority)
 
     def confirm(self, summary: str, action: Callable[[], Awaitable[None]]) -> None:
-        """Ask the sender to confirm a far-reaching action (a fan-out) before it runs."""
-        self.app.dispatcher.ask(self, action)  # type: ignore[union-attr]
+        """Ask the sender to confirm a far-reaching action (a fan-out) before it runs. What is kept is the command
+        itself (in the database, so a restart forgets nothing); on “确认” it runs again, confirmed, and acts."""
+        if self.confirmed:
+            self.then = action
+            return
+        self.app.dispatcher.ask(self)  # type: ignore[union-attr]
         self.reply(f"{summary}\n回复“确认”发送，回复“取消”放弃（{CONFIRM_MINUTES}分钟内有效）。")
 
     def audit(self, action: str, detail: str = "", result: str = "ok") -> None:
@@ -223,36 +230,47 @@ class Dispatcher:
                     self.commands[key] = c
         # Longest first, so /未确认 wins over a shorter prefix and "/通知周五…" (no space) still parses.
         self._names = sorted(self.commands, key=len, reverse=True)
-        self._pending: dict[tuple[str | None, str], tuple[datetime, Callable[[], Awaitable[None]]]] = {}
         self._recent = RecentMessages()
 
     # -- confirmations -------------------------------------------------------------------------------------------
-    def ask(self, ctx: Context, action: Callable[[], Awaitable[None]]) -> None:
+    @staticmethod
+    def _confirm_key(ctx: Context) -> str:
+        return f"confirm:{ctx.room_id or '-'}:{ctx.sender.contact_id}"
+
+    def ask(self, ctx: Context) -> None:
+        """Remember the command the sender must confirm (one per person and conversation)."""
         expires = self.app.clock.now() + timedelta(minutes=CONFIRM_MINUTES)
-        self._pending[(ctx.room_id, ctx.sender.contact_id)] = (expires, action)
+        with self.app.db.tx() as s:
+            row = s.get(Meta, self._confirm_key(ctx)) or Meta(key=self._confirm_key(ctx), value="")
+            row.value = json.dumps({"text": ctx.text, "expires": expires.isoformat()}, ensure_ascii=False)
+            s.add(row)
 
     async def _answer_pending(self, ctx: Context, text: str) -> bool:
-        key = (ctx.room_id, ctx.sender.contact_id)
-        pending = self._pending.get(key)
-        if pending is None:
-            return False
-        expires, action = pending
         word = text.strip("。！!. ").lower()
-        if self.app.clock.now() > expires:
-            del self._pending[key]
+        if word not in CONFIRM_WORDS and word not in CANCEL_WORDS:
+            return False
+        with self.app.db.tx() as s:
+            row = s.get(Meta, self._confirm_key(ctx))
+            if row is None:
+                return False
+            pending = json.loads(row.value)
+            s.delete(row)
+        if self.app.clock.now() > datetime.fromisoformat(pending["expires"]):
             if word in CONFIRM_WORDS:
                 ctx.reply("确认已超时，请重新发送命令。")
                 return True
             return False
-        if word in CONFIRM_WORDS:
-            del self._pending[key]
-            await action()
-            return True
+        if not self.claim(ctx.msg):
+            return True  # a redelivered “确认”: done already
         if word in CANCEL_WORDS:
-            del self._pending[key]
             ctx.reply("已取消，没有发送。")
             return True
-        return False
+        parsed = self.parse(pending["text"])
+        if parsed is None or parsed[0] is None:
+            return False
+        ctx.confirmed = True
+        await self._run(ctx, parsed[0], parsed[2])
+        return True
 
     def all_commands(self) -> list[Command]:
         seen: list[Command] = []
@@ -309,7 +327,7 @@ class Dispatcher:
 
     # -- dispatch ------------------------------------------------------------------------------------------------
     async def dispatch(self, ctx: Context, text: str) -> None:
-        if self._pending and await self._answer_pending(ctx, text):
+        if await self._answer_pending(ctx, text):
             return
         parsed = self.parse(text) if ctx.msg.kind == "text" else None
         if parsed is None:
@@ -332,9 +350,13 @@ class Dispatcher:
             tip = f"你是不是想用 /{hint}？" if hint else ""
             ctx.reply(f"没有“/{typed}”这个命令。{tip}发送 /帮助 查看可用命令。")
             return
-        ctx.command = command
         if not self.claim(ctx.msg):
             return
+        await self._run(ctx, command, args)
+
+    async def _run(self, ctx: Context, command: Command, args: str) -> None:
+        """Check who may run `command` here, run it, and run what it asked to be confirmed if that is done."""
+        ctx.command = command
         if not command.roles & ctx.sender.role:
             allowed = "、".join(v for k, v in ROLE_NAMES.items() if k & command.roles)
             ctx.reply(f"抱歉，/{command.name} 只有{allowed}可以使用。")
@@ -351,6 +373,8 @@ class Dispatcher:
             return
         try:
             await command.handler(ctx, args)
+            if ctx.then is not None:
+                await ctx.then()
         except Exception:
             log.exception("command /%s failed", command.name)
             ctx.reply("抱歉，处理这条命令时出了问题，已记录，请稍后再试或联系管理员。")

@@ -307,3 +307,30 @@ async def test_per_notice_nudge_times_and_no_nudges(chat):
     nudges = [s for s in sent if "提醒：通知" in s.text]
     assert [(s.time.astimezone(START.tzinfo).strftime("%m-%d %H:%M"), "#1" in s.text) for s in nudges] == [
         ("09-09 18:00", True), ("09-10 15:00", True)]
+
+
+async def test_a_confirmation_survives_a_restart_and_counts_once(config, sqlite_db):
+    chat = await coordinator_chat(config, sqlite_db)
+    [ask] = await chat.say("刘主任", "教学点负责人群", "/通知 教学点:城区 周五前完成学籍核对")
+    assert "确认" in ask.text
+    await chat.restart()
+    sent = await chat.say("刘主任", "教学点负责人群", "确认")
+    assert sorted(s.room_topic for s in sent if "【通知 #" in s.text) == ["2024秋行政管理1班", "2024秋行政管理2班"]
+    assert await chat.say("刘主任", "教学点负责人群", "确认") == []  # nothing pending any more
+
+
+async def test_a_late_confirmation_is_refused(config, sqlite_db):
+    chat = await coordinator_chat(config, sqlite_db)
+    await chat.say("刘主任", "教学点负责人群", "/通知 全部班级 明天停课")
+    await chat.advance("11m")
+    [late] = await chat.say("刘主任", "教学点负责人群", "确认")
+    assert "已超时" in late.text
+    assert not [s for s in await chat.advance("1m") if "【通知 #" in s.text]
+
+
+async def test_only_the_asker_can_confirm(config, sqlite_db):
+    chat = await coordinator_chat(config, sqlite_db)
+    await chat.say("刘主任", "教学点负责人群", "/通知 全部班级 明天停课")
+    assert not [s for s in await chat.say("王老师", "教学点负责人群", "确认") if "【通知 #" in s.text]
+    sent = await chat.say("刘主任", "教学点负责人群", "好")
+    assert [s for s in sent if "【通知 #" in s.text]
