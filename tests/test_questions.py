@@ -304,3 +304,12 @@ def test_ask_explain_prints_the_ranking():
     proc = ask("--explain", "学校有宿舍吗")
     assert proc.returncode == 0
     assert "decline (outside the handbook: 宿舍)" in proc.stderr and len(proc.stderr.strip().splitlines()) == 4
+
+
+def test_what_reads_as_a_question():
+    from bot.handbook.text import reads_as_question
+
+    for text in ["学费咋交", "补考费多少", "问下补考的事", "请教一下学位英语报名", "不知道怎么登录学习网", "能退费吗"]:
+        assert reads_as_question(text), text
+    for text in ["收到", "今天的直播很精彩", "谢谢老师"]:
+        assert not reads_as_question(text), text
