@@ -175,6 +175,7 @@ class App:
                            action=action, detail=detail, result=result))
 
     async def start(self) -> None:
+        self.outbox.recover()
         self.people.sync_config_staff()
         await self.gateway.start(self.events())
 

@@ -76,7 +76,7 @@ class Outbox:
         self._last_throttle: datetime | None = None
         self._paused_until: datetime | None = None
         self.sent_listeners: list = []  # callables(OutboxItem) told after each confirmed send
-        self.recover()
+        self._load_throttle()
 
     # -- enqueue -------------------------------------------------------------------------------------------------
     def enqueue(self, *, text: str = "", room_id: str | None = None, contact_id: str | None = None,
@@ -122,12 +122,16 @@ class Outbox:
 
     # -- state ---------------------------------------------------------------------------------------------------
     def recover(self) -> None:
-        """After a crash, a message caught mid-send was never confirmed: make it pending again. A throttle in
-        force before the restart stays in force."""
+        """When the bot starts: a message caught mid-send by a crash was never confirmed, so make it pending again.
+        Only the sending process may do this; a command-line tool on the same database must not."""
         with self.db.tx() as s:
             for item in s.exec(select(OutboxItem).where(OutboxItem.status == "sending")):
                 item.status = "pending"
                 s.add(item)
+
+    def _load_throttle(self) -> None:
+        """A throttle in force before a restart stays in force."""
+        with self.db.tx() as s:
             row = s.get(Meta, THROTTLE_KEY)
         if row is not None:
             state = json.loads(row.value)

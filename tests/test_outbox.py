@@ -256,3 +256,24 @@ def test_throttle_errors_are_recognised():
     assert looks_throttled("WechatyError: 操作过于频繁，请稍后再试")
     assert looks_throttled("Rate limit exceeded")
     assert not looks_throttled("room not found")
+
+
+async def test_a_command_line_tool_leaves_a_send_in_progress_alone(pg_chat, monkeypatch):
+    """`python -m bot status` while the bot is mid-send must not make that message pending again (sent twice)."""
+    from bot import __main__ as cli
+    from bot.app import build_app
+    from bot.clock import RealClock
+    from bot.gateways.fake import FakeGateway
+
+    chat = pg_chat
+    [oid] = chat.app.outbox.enqueue(text="正在发送", room_id=room_id(chat))
+    with chat.app.db.tx() as s:
+        item = s.get(OutboxItem, oid)
+        item.status = "sending"
+        s.add(item)
+    offline = FakeGateway(RealClock())
+    offline.connected = False
+    monkeypatch.setattr(cli, "_app_offline", lambda config: build_app(config, offline, RealClock(), db=chat.app.db))
+    assert cli.main(["status"]) == 0
+    with chat.app.db.tx() as s:
+        assert s.get(OutboxItem, oid).status == "sending"
