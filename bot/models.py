@@ -177,7 +177,7 @@ class Question(SQLModel, table=True):
     name: str
     text: str
     at: datetime = _dt(index=True)
-    answered_id: str | None = None
+    answered_id: str | None = None  # "staff:<contact id>" once a teacher replied through /答复
     score: float = 0.0
     forwarded: bool = False
 

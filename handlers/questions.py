@@ -68,6 +68,34 @@ def _class_of_student(ctx: Context) -> str | None:
         return st.class_name if st else None
 
 
+@router.command("答复", aliases=("reply",), roles=Role.STAFF, help="转达您对未答问题的回复（在群里@提问的同学）",
+                example="/答复 12 学校不提供住宿，可请教学点推荐附近住处")
+async def reply_to_question(ctx: Context, args: str) -> None:
+    m = re.match(r"^#?\s*(\d+)\s+(.+)$", args, re.S)
+    if not m:
+        ctx.reply(texts.REPLY_USAGE)
+        return
+    question = ctx.app.answers.question(int(m.group(1)))
+    if question is None:
+        ctx.reply(texts.REPLY_NOT_FOUND.format(id=m.group(1)))
+        return
+    if question.group_name not in ctx.sender.classes:
+        ctx.reply(texts.REPLY_NOT_YOURS.format(group=question.group_name))
+        return
+    room_id = ctx.app.people.room_of_group(question.group_name)
+    if room_id is None:
+        ctx.reply(texts.REPLY_NO_ROOM.format(group=question.group_name))
+        return
+    answer = m.group(2).strip()
+    asked = question.text.strip()
+    ctx.app.outbox.enqueue(text=texts.REPLY_POSTED.format(name=texts.teacher_title(ctx.sender.name), question=asked[:40],
+                                                          answer=answer),
+                           room_id=room_id, mentions=[question.contact_id])
+    ctx.app.answers.mark_replied(question.id or 0, ctx.sender.contact_id)
+    ctx.reply(texts.REPLY_DONE.format(group=question.group_name, student=question.name, question=asked[:60],
+                                      answer=answer))
+
+
 @router.command("问答", aliases=("faq",), roles=Role.STAFF, help="管理自动问答（添加/列表/删除）",
                 example="/问答 添加 教材在哪领 | 开学第一周在教学点凭学生证领取")
 async def faq(ctx: Context, args: str) -> None:

@@ -313,3 +313,30 @@ def test_what_reads_as_a_question():
         assert reads_as_question(text), text
     for text in ["收到", "今天的直播很精彩", "谢谢老师"]:
         assert not reads_as_question(text), text
+
+
+async def test_advisor_replies_through_the_bot(chat):
+    await chat.say("张三", "行管1班", "学校有宿舍吗？")
+    [batch] = [s for s in await chat.advance("20m") if s.to_name == "王老师"]
+    assert "#1 张三" in batch.text and "/答复 编号" in batch.text
+    sent = await chat.say("王老师", None, "/答复 1 学校不提供住宿，可请教学点推荐附近住处。")
+    [posted] = [s for s in sent if s.room_topic == "2024秋行政管理1班"]
+    [done] = [s for s in sent if s.to_name == "王老师"]
+    assert posted.message.mentions == ("wxid_zs",)
+    assert "王老师回复你的问题“学校有宿舍吗？”" in posted.text and "不提供住宿" in posted.text
+    assert "已在行管1班回复张三" in done.text and "/问答 添加 学校有宿舍吗？ | 学校不提供住宿" in done.text
+    with chat.app.db.tx() as s:
+        assert s.exec(select(Question)).one().answered_id == "staff:wxid_wang"
+
+
+async def test_reply_to_another_class_or_a_wrong_number_is_refused(chat):
+    chat.add_room("2025春会计学1班", [{"name": "李老师", "id": "wxid_li"}, {"name": "丙", "id": "wxid_c"}])
+    await chat.say("丙", "会计1班", "学校有宿舍吗？")
+    [refused] = await chat.say("王老师", None, "/答复 1 不提供")
+    assert "来自会计1班，不在您负责的班级里" in refused.text
+    [missing] = await chat.say("王老师", None, "/答复 99 不提供")
+    assert "没有编号为 99" in missing.text
+    [usage] = await chat.say("王老师", None, "/答复 不提供")
+    assert "用法" in usage.text
+    [student] = await chat.say("丙", "会计1班", "/答复 1 我自己答")
+    assert "只有" in student.text

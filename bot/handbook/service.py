@@ -138,6 +138,18 @@ class Answers:
             s.add(Question(group_name=group, contact_id=contact_id, name=name, text=text[:500], at=now, score=score))
         return True
 
+    def question(self, question_id: int) -> Question | None:
+        with self.app.db.tx() as s:
+            return s.get(Question, question_id)
+
+    def mark_replied(self, question_id: int, staff_id: str) -> None:
+        """A teacher answered it through the bot (/答复)."""
+        with self.app.db.tx() as s:
+            row = s.get(Question, question_id)
+            if row is not None:
+                row.answered_id = f"staff:{staff_id}"
+                s.add(row)
+
     # -- teachers' Q&A -------------------------------------------------------------------------------------------
     def add_faq(self, question: str, answer: str, author: str, now: datetime) -> FaqEntry:
         with self.app.db.tx() as s:

@@ -3,7 +3,20 @@
 DECLINE = "这个问题我还答不上来，已经转告导学教师，老师看到后会回复你。"
 REPEAT = "这个问题刚才已经回答过了（{when}回复{asker}的那条），请往上翻看一下哦。"
 FORWARD_HEAD = "【{group}】有 {n} 个同学的问题我没能回答，请您看一下："
+FORWARD_FOOT = "可以直接在群里回复；也可以在这里发“/答复 编号 回复内容”，我会在群里@这位同学转达。"
+REPLY_POSTED = "{name}回复你的问题“{question}”：\n{answer}"
+REPLY_DONE = ("已在{group}回复{student}。想让我以后自动回答类似问题，可以发送：\n"
+              "/问答 添加 {question} | {answer}")
+REPLY_USAGE = "用法：/答复 编号 回复内容（编号见我转给您的未答问题，例如 /答复 12 学校不提供住宿）"
+REPLY_NOT_FOUND = "没有编号为 {id} 的未答问题。"
+REPLY_NOT_YOURS = "这个问题来自{group}，不在您负责的班级里。"
+REPLY_NO_ROOM = "还没有找到{group}的微信群，暂时无法转达。"
 FAQ_ADDED = "已添加问答 #{id}，现在起同学问到就会自动回答。"
 FAQ_USAGE = "用法：\n/问答 添加 问题 | 答案\n/问答 列表\n/问答 删除 编号"
 FAQ_DELETED = "已删除问答 #{id}。"
 FAQ_NOT_FOUND = "没有编号为 {id} 的问答（配置文件里的固定问答请在 data/faq.yaml 中修改）。"
+
+
+def teacher_title(name: str) -> str:
+    """王芳 -> 王老师; names that already carry a title stay as they are."""
+    return name if name.endswith(("老师", "主任", "校长")) else f"{name[:1]}老师"
