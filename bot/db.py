@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_delivery_group(conn: Any) -> None:
@@ -34,9 +34,17 @@ def _v3_notice_nudges(conn: Any) -> None:
         conn.execute(text("ALTER TABLE notice ADD COLUMN nudge_offsets JSON"))
 
 
+def _v4_question_private(conn: Any) -> None:
+    """Questions asked in private are answered in private (/答复), never echoed in the class group."""
+    columns = {c["name"] for c in inspect(conn).get_columns("question")}
+    if "in_private" not in columns:
+        conn.execute(text("ALTER TABLE question ADD COLUMN in_private BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
-MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges}
+MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges,
+                                                 4: _v4_question_private}
 
 
 def normalise_url(url: str) -> str:

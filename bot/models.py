@@ -178,6 +178,7 @@ class Question(SQLModel, table=True):
     text: str
     at: datetime = _dt(index=True)
     answered_id: str | None = None  # "staff:<contact id>" once a teacher replied through /答复
+    in_private: bool = False  # asked in a private chat: answered privately too
     score: float = 0.0
     forwarded: bool = False
 

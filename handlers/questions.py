@@ -52,7 +52,8 @@ async def answer(ctx: Context) -> bool:
     # Not confident: no guess. Log it for the advisor (batched) and the coordinators' digest.
     score = max((m.score for m in reply.matches), default=0.0)
     group_name = ctx.class_group.name if ctx.class_group else _class_of_student(ctx)
-    fresh = answers.log_unanswered(group_name or "私聊", ctx.sender.contact_id, ctx.sender.name, ctx.text, score, now)
+    fresh = answers.log_unanswered(group_name or "私聊", ctx.sender.contact_id, ctx.sender.name, ctx.text, score, now,
+                                   in_private=ctx.where == Where.PRIVATE)
     if fresh:
         ctx.reply(texts.DECLINE)
     return True
@@ -82,18 +83,21 @@ async def reply_to_question(ctx: Context, args: str) -> None:
     if question.group_name not in ctx.sender.classes:
         ctx.reply(texts.REPLY_NOT_YOURS.format(group=question.group_name))
         return
-    room_id = ctx.app.people.room_of_group(question.group_name)
-    if room_id is None:
-        ctx.reply(texts.REPLY_NO_ROOM.format(group=question.group_name))
-        return
     answer = m.group(2).strip()
     asked = question.text.strip()
-    ctx.app.outbox.enqueue(text=texts.REPLY_POSTED.format(name=texts.teacher_title(ctx.sender.name), question=asked[:40],
-                                                          answer=answer),
-                           room_id=room_id, mentions=[question.contact_id])
+    text = texts.REPLY_POSTED.format(name=texts.teacher_title(ctx.sender.name), question=asked[:40], answer=answer)
+    if question.in_private:  # asked in private: never echoed in the group
+        ctx.app.outbox.enqueue(text=text, contact_id=question.contact_id)
+        where = "私聊中"
+    else:
+        room_id = ctx.app.people.room_of_group(question.group_name)
+        if room_id is None:
+            ctx.reply(texts.REPLY_NO_ROOM.format(group=question.group_name))
+            return
+        ctx.app.outbox.enqueue(text=text, room_id=room_id, mentions=[question.contact_id])
+        where = question.group_name
     ctx.app.answers.mark_replied(question.id or 0, ctx.sender.contact_id)
-    ctx.reply(texts.REPLY_DONE.format(group=question.group_name, student=question.name, question=asked[:60],
-                                      answer=answer))
+    ctx.reply(texts.REPLY_DONE.format(where=where, student=question.name, question=asked[:60], answer=answer))
 
 
 @router.command("问答", aliases=("faq",), roles=Role.STAFF, help="管理自动问答（添加/列表/删除）",

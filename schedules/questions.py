@@ -53,7 +53,8 @@ class ForwardQuestionsJob:
                     continue
                 lines = [texts.FORWARD_HEAD.format(group=group, n=len(questions))]
                 for q in questions[:20]:
-                    lines.append(f"#{q.id} {q.name}（{app.local(q.at):%m-%d %H:%M}）：{q.text[:80]}")
+                    where = "，私聊" if q.in_private else ""
+                    lines.append(f"#{q.id} {q.name}（{app.local(q.at):%m-%d %H:%M}{where}）：{q.text[:80]}")
                 lines.append(texts.FORWARD_FOOT)
                 app.outbox.enqueue(text="\n".join(lines), contact_id=advisor.contact_id, priority=PRIORITY_BULK,
                                    dedupe_key=key, session=s)

@@ -164,7 +164,7 @@ async def test_digest_command_line(config, sqlite_db, tmp_path, monkeypatch, cap
 
 
 def test_migration_from_schema_1(database):
-    """An old database (no delivery.group_name, no notice.nudge_offsets) is upgraded at start."""
+    """An old database (no delivery.group_name, notice.nudge_offsets, question.in_private) is upgraded at start."""
     from sqlalchemy import inspect, text
 
     from bot.db import SCHEMA_VERSION, Database
@@ -174,12 +174,14 @@ def test_migration_from_schema_1(database):
         conn.execute(text("DROP INDEX ix_delivery_group_name"))
         conn.execute(text("ALTER TABLE delivery DROP COLUMN group_name"))
         conn.execute(text("ALTER TABLE notice DROP COLUMN nudge_offsets"))
+        conn.execute(text("ALTER TABLE question DROP COLUMN in_private"))
         conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
     again = Database(str(database.engine.url.render_as_string(hide_password=False)))
     assert "group_name" in {c["name"] for c in inspect(again.engine).get_columns("delivery")}
     assert "nudge_offsets" in {c["name"] for c in inspect(again.engine).get_columns("notice")}
+    assert "in_private" in {c["name"] for c in inspect(again.engine).get_columns("question")}
     with again.tx() as s:
-        assert s.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "3"
+        assert s.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "4"
         s.add(Delivery(key="k", kind="reminder", group_name="行管1班", due_at=START, claimed_at=START))
     again.close()
 

@@ -340,3 +340,19 @@ async def test_reply_to_another_class_or_a_wrong_number_is_refused(chat):
     assert "用法" in usage.text
     [student] = await chat.say("丙", "会计1班", "/答复 1 我自己答")
     assert "只有" in student.text
+
+
+async def test_a_private_question_gets_a_private_reply(chat):
+    from bot.models import Student
+
+    with chat.app.db.tx() as s:  # the roster knows 张三's class
+        s.add(Student(student_no="2024110001", name="张三", class_name="行管1班", point="城区", contact_id="wxid_zs"))
+    await chat.say("张三", None, "学校有宿舍吗？")
+    [batch] = [s for s in await chat.advance("20m") if s.to_name == "王老师"]
+    assert "，私聊）" in batch.text
+    sent = await chat.say("王老师", None, "/答复 1 学校不提供住宿。")
+    assert not [s for s in sent if s.room_topic]  # never echoed in the group
+    [to_student] = [s for s in sent if s.to_name == "张三"]
+    assert "不提供住宿" in to_student.text
+    [done] = [s for s in sent if s.to_name == "王老师"]
+    assert "已在私聊中回复张三" in done.text

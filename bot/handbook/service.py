@@ -127,7 +127,8 @@ class Answers:
         self._recent[(group, unit_id)] = (now, asker)
 
     # -- the unanswered ------------------------------------------------------------------------------------------
-    def log_unanswered(self, group: str, contact_id: str, name: str, text: str, score: float, now: datetime) -> bool:
+    def log_unanswered(self, group: str, contact_id: str, name: str, text: str, score: float, now: datetime,
+                       in_private: bool = False) -> bool:
         """Record a question for the advisor; False when the same person asked the same thing just now."""
         key = normalise(text)
         with self.app.db.tx() as s:
@@ -135,7 +136,8 @@ class Answers:
                                                    Question.at >= now - REPEAT_WINDOW)).all()
             if any(normalise(q.text) == key for q in recent):
                 return False
-            s.add(Question(group_name=group, contact_id=contact_id, name=name, text=text[:500], at=now, score=score))
+            s.add(Question(group_name=group, contact_id=contact_id, name=name, text=text[:500], at=now, score=score,
+                           in_private=in_private))
         return True
 
     def question(self, question_id: int) -> Question | None:

@@ -5,7 +5,7 @@ REPEAT = "这个问题刚才已经回答过了（{when}回复{asker}的那条）
 FORWARD_HEAD = "【{group}】有 {n} 个同学的问题我没能回答，请您看一下："
 FORWARD_FOOT = "可以直接在群里回复；也可以在这里发“/答复 编号 回复内容”，我会在群里@这位同学转达。"
 REPLY_POSTED = "{name}回复你的问题“{question}”：\n{answer}"
-REPLY_DONE = ("已在{group}回复{student}。想让我以后自动回答类似问题，可以发送：\n"
+REPLY_DONE = ("已在{where}回复{student}。想让我以后自动回答类似问题，可以发送：\n"
               "/问答 添加 {question} | {answer}")
 REPLY_USAGE = "用法：/答复 编号 回复内容（编号见我转给您的未答问题，例如 /答复 12 学校不提供住宿）"
 REPLY_NOT_FOUND = "没有编号为 {id} 的未答问题。"
