@@ -193,3 +193,14 @@ async def test_questions_counted_in_digest_are_the_unanswered(pg_chat):
         assert len(s.exec(select(Question)).all()) == 1
     f = compute(pg_chat.app, START - timedelta(days=1), START + timedelta(days=1))
     assert f.classes["行管1班"].questions == 1 and f.questions_top["行管1班"] == ["学校有宿舍吗？"]
+
+
+async def test_a_private_question_is_counted_but_never_quoted(pg_chat):
+    from bot.models import Student
+
+    with pg_chat.app.db.tx() as s:
+        s.add(Student(student_no="2024110001", name="张三", class_name="行管1班", point="城区", contact_id="wxid_zs"))
+    await pg_chat.say("张三", None, "我怀孕了，学校有宿舍吗？")
+    await pg_chat.say("李四", "行管1班", "学校食堂几点开门？")
+    f = compute(pg_chat.app, START - timedelta(days=1), START + timedelta(days=1))
+    assert f.classes["行管1班"].questions == 2 and f.questions_top["行管1班"] == ["学校食堂几点开门？"]

@@ -133,8 +133,10 @@ QUESTIONS = text("""
 SELECT q.group_name, COUNT(*) FROM question q WHERE q.at >= :s AND q.at < :e GROUP BY q.group_name
 """).bindparams(*_PERIOD)
 
+# Examples for the digest: only questions asked in a group; a private question is counted, never quoted.
 RECENT_QUESTIONS = text("""
-SELECT q.group_name, q.text FROM question q WHERE q.at >= :s AND q.at < :e ORDER BY q.at DESC LIMIT 200
+SELECT q.group_name, q.text FROM question q WHERE q.at >= :s AND q.at < :e AND q.in_private = :f
+ORDER BY q.at DESC LIMIT 200
 """).bindparams(*_PERIOD)
 
 NOT_IN_GROUP = text("""
