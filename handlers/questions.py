@@ -55,7 +55,8 @@ async def answer(ctx: Context) -> bool:
     fresh = answers.log_unanswered(group_name or "私聊", ctx.sender.contact_id, ctx.sender.name, ctx.text, score, now,
                                    in_private=ctx.where == Where.PRIVATE)
     if fresh:
-        ctx.reply(texts.DECLINE)
+        advisor = ctx.app.people.advisor_of(group_name) if group_name else None
+        ctx.reply(texts.DECLINE if advisor else texts.DECLINE_NO_ADVISOR)
     return True
 
 
@@ -80,7 +81,7 @@ async def reply_to_question(ctx: Context, args: str) -> None:
     if question is None:
         ctx.reply(texts.REPLY_NOT_FOUND.format(id=m.group(1)))
         return
-    if question.group_name not in ctx.sender.classes:
+    if question.group_name not in ctx.sender.classes and not ctx.sender.role & Role.ADMIN:
         ctx.reply(texts.REPLY_NOT_YOURS.format(group=question.group_name))
         return
     answer = m.group(2).strip()

@@ -40,21 +40,25 @@ class ForwardQuestionsJob:
             by_group[q.group_name].append(q)
         for group, questions in by_group.items():
             advisor = app.people.advisor_of(group)
+            # No advisor (not bound yet, or a private question from someone the roster does not know): the admins.
+            recipients = [advisor] if advisor else app.people.admins()
             ids = [q.id for q in questions]
             with app.db.tx() as s:
                 for row in s.exec(select(Question).where(col(Question.id).in_(ids))):
                     row.forwarded = True
                     s.add(row)
-                if advisor is None:
-                    continue  # no advisor bound yet: the digest still counts them
+                if not recipients:
+                    continue  # nobody bound yet: the digest still counts them
                 key = f"questions:{group}:{ids[0]}-{ids[-1]}"
                 if not claim(s, Delivery(key=key, kind="questions", due_at=now, claimed_at=now,
                                          detail=f"{len(ids)} questions")):
                     continue
-                lines = [texts.FORWARD_HEAD.format(group=group, n=len(questions))]
+                head = texts.FORWARD_HEAD if advisor else texts.FORWARD_HEAD_NO_ADVISOR
+                lines = [head.format(group=group, n=len(questions))]
                 for q in questions[:20]:
                     where = "，私聊" if q.in_private else ""
                     lines.append(f"#{q.id} {q.name}（{app.local(q.at):%m-%d %H:%M}{where}）：{q.text[:80]}")
                 lines.append(texts.FORWARD_FOOT)
-                app.outbox.enqueue(text="\n".join(lines), contact_id=advisor.contact_id, priority=PRIORITY_BULK,
-                                   dedupe_key=key, session=s)
+                for person in recipients:
+                    app.outbox.enqueue(text="\n".join(lines), contact_id=person.contact_id, priority=PRIORITY_BULK,
+                                       dedupe_key=f"{key}:{person.contact_id}", session=s)
