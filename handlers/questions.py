@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.handbook.service import PRIVATE
 from bot.handbook.text import is_chitchat, reads_as_question
 from bot.people import Role
 from bot.router import Context, Router, Where
@@ -35,7 +36,7 @@ async def answer(ctx: Context) -> bool:
     answers = ctx.app.answers
     reply = answers.answer(ctx.text)
     now = ctx.msg.time
-    group = ctx.group.name if ctx.group else "私聊"
+    group = ctx.group.name if ctx.group else PRIVATE
     if reply.answered:
         unit_ids = [m.id for m in reply.matches if m.id]
         if ctx.where == Where.CLASS and all(answers.seen_recently(group, u, now) for u in unit_ids):
@@ -52,7 +53,7 @@ async def answer(ctx: Context) -> bool:
     # Not confident: no guess. Log it for the advisor (batched) and the coordinators' digest.
     score = max((m.score for m in reply.matches), default=0.0)
     group_name = ctx.class_group.name if ctx.class_group else _class_of_student(ctx)
-    fresh = answers.log_unanswered(group_name or "私聊", ctx.sender.contact_id, ctx.sender.name, ctx.text, score, now,
+    fresh = answers.log_unanswered(group_name or PRIVATE, ctx.sender.contact_id, ctx.sender.name, ctx.text, score, now,
                                    in_private=ctx.where == Where.PRIVATE)
     if fresh:
         advisor = ctx.app.people.advisor_of(group_name) if group_name else None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, func, select
 
 from bot.deliveries import claim
+from bot.handbook.service import PRIVATE
 from bot.models import Delivery, Question
 from bot.outbox import PRIORITY_BULK
 from bot.quiet import postpone
@@ -53,7 +54,8 @@ class ForwardQuestionsJob:
                 if not claim(s, Delivery(key=key, kind="questions", due_at=now, claimed_at=now,
                                          detail=f"{len(ids)} questions")):
                     continue
-                head = texts.FORWARD_HEAD if advisor else texts.FORWARD_HEAD_NO_ADVISOR
+                head = (texts.FORWARD_HEAD if advisor else texts.FORWARD_HEAD_UNKNOWN if group == PRIVATE
+                        else texts.FORWARD_HEAD_NO_ADVISOR)
                 lines = [head.format(group=group, n=len(questions))]
                 for q in questions[:20]:
                     where = "，私聊" if q.in_private else ""

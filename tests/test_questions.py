@@ -372,6 +372,23 @@ async def test_a_question_nobody_advises_goes_to_the_admin(config, sqlite_db):
     [declined] = await chat.say("路人", None, "学校有宿舍吗？")
     assert "已经转告老师" in declined.text
     [batch] = [s for s in await chat.advance("20m") if s.to_name == "陈校长"]
-    assert "还没有绑定导学教师" in batch.text and "#1 路人" in batch.text
+    assert "提问的人不在花名册里" in batch.text and "#1 路人" in batch.text
     sent = await chat.say("陈校长", None, "/答复 1 学校不提供住宿。")
     assert [s.to_name for s in sent if "不提供住宿" in s.text and "回复你的问题" in s.text] == ["路人"]
+
+
+async def test_a_class_without_a_bound_advisor_sends_its_questions_to_the_admin(config, sqlite_db):
+    from bot.simulation import Chat
+    from tests.conftest import CLASS1, START
+
+    staff = [s.model_copy(update={"id": "wxid_chen" if s.role == "admin" else None if s.name == "王老师" else s.id})
+             for s in config.staff]
+    chat = Chat(config.model_copy(update={"staff": staff}), START, db=sqlite_db)
+    chat.add_room("2024秋行政管理1班", [m for m in CLASS1 if m["name"] != "王老师"])
+    chat.add_room("某个私人群", [{"name": "陈校长", "id": "wxid_chen"}])
+    await chat.start()
+    await chat.settle()
+    [declined] = await chat.say("张三", "行管1班", "学校有宿舍吗？")
+    assert "已经转告老师" in declined.text and "导学教师" not in declined.text
+    [batch] = [s for s in await chat.advance("20m") if s.to_name == "陈校长"]
+    assert "【行管1班】" in batch.text and "还没有绑定导学教师" in batch.text

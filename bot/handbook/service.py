@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("banzhu.qa")
 
 REPEAT_WINDOW = timedelta(minutes=10)
+PRIVATE = "私聊"  # the group of a private question from someone the roster does not place in a class
 MAX_REPLY = 300
 
 

@@ -4,6 +4,7 @@ DECLINE = "这个问题我还答不上来，已经转告导学教师，老师看
 DECLINE_NO_ADVISOR = "这个问题我还答不上来，已经转告老师，老师看到后会回复你。"
 REPEAT = "这个问题刚才已经回答过了（{when}回复{asker}的那条），请往上翻看一下哦。"
 FORWARD_HEAD = "【{group}】有 {n} 个同学的问题我没能回答，请您看一下："
+FORWARD_HEAD_UNKNOWN = "【私聊】有 {n} 个问题我没能回答，提问的人不在花名册里，请您看一下："
 FORWARD_HEAD_NO_ADVISOR = "【{group}】有 {n} 个同学的问题我没能回答，这里还没有绑定导学教师，请您看一下或转给负责的老师："
 FORWARD_FOOT = "可以直接在群里回复；也可以在这里发“/答复 编号 回复内容”，我会在群里@这位同学转达。"
 REPLY_POSTED = "{name}回复你的问题“{question}”：\n{answer}"
