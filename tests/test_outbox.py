@@ -17,6 +17,16 @@ def room_id(chat) -> str:
     return chat.room("行管1班").room_id
 
 
+def caught_mid_send(chat, text: str) -> int:
+    """A queued message as a crash leaves it: claimed for sending, never confirmed."""
+    [oid] = chat.app.outbox.enqueue(text=text, room_id=room_id(chat))
+    with chat.app.db.tx() as s:
+        item = s.get(OutboxItem, oid)
+        item.status = "sending"
+        s.add(item)
+    return oid
+
+
 async def test_sends_are_paced(pg_chat):
     chat = pg_chat
     for i in range(5):
@@ -50,11 +60,7 @@ async def test_confirmed_message_is_never_sent_again(pg_chat):
 async def test_unconfirmed_send_is_retried_after_a_crash(pg_chat):
     """A crash after claiming but before the gateway confirmed: the message goes out (at least once)."""
     chat = pg_chat
-    [oid] = chat.app.outbox.enqueue(text="发送中断", room_id=room_id(chat))
-    with chat.app.db.tx() as s:
-        item = s.get(OutboxItem, oid)
-        item.status = "sending"
-        s.add(item)
+    caught_mid_send(chat, "发送中断")
     sent = await chat.restart()
     assert [s.text for s in sent] == ["发送中断"]
 
@@ -266,11 +272,7 @@ async def test_a_command_line_tool_leaves_a_send_in_progress_alone(pg_chat, monk
     from bot.gateways.fake import FakeGateway
 
     chat = pg_chat
-    [oid] = chat.app.outbox.enqueue(text="正在发送", room_id=room_id(chat))
-    with chat.app.db.tx() as s:
-        item = s.get(OutboxItem, oid)
-        item.status = "sending"
-        s.add(item)
+    oid = caught_mid_send(chat, "正在发送")
     offline = FakeGateway(RealClock())
     offline.connected = False
     monkeypatch.setattr(cli, "_app_offline", lambda config: build_app(config, offline, RealClock(), db=chat.app.db))
