@@ -116,8 +116,8 @@ class Retriever:
         for w, flag in content_words(text):
             if flag.startswith("v") and flag != "vn":
                 continue  # verbs describe what the student wants to do; nouns name the topic
-            if flag in ("t", "m", "mq", "l") or w in self.lexicon.generic:
-                continue  # times, numbers and set phrases (接下来) are not topics
+            if flag in ("t", "m", "mq") or w in self.lexicon.generic:
+                continue  # times, numbers and the everyday words of the lexicon are not topics
             if len(w) == 2 and any(c in _GLUE for c in w) and all(c in self.corpus for c in w if c not in _GLUE):
                 continue  # a modal or particle glued to a neighbour by the cutter (要学, 课能, 交上, 卡住)
             if self._known(w):
