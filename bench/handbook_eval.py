@@ -4,7 +4,7 @@ Prints, per set: in-scope answered with the right section / wrongly / declined; 
 latency; and the same figures for plain BM25 (jieba words, a decline threshold of its own) as the baseline.
 
 The sets, by default: the shared queries-dev.yaml (what the ranking was developed on) and ours in bench/data:
-`blind` (everyday questions written after the ranking was settled, run once: the estimate for unseen questions),
+`blind` (everyday questions written after the ranking was settled, never tuned on: the estimate for unseen ones),
 `heldout` (dev-style, written before tuning; its misses were looked at later), `fresh` (detail questions, looked
 at once), and `extra` and `train` (harder detail questions and near-topic chatter, tuned on).
 
