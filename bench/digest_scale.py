@@ -29,7 +29,7 @@ from bot.config import ClassGroup, load_config  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.digests.figures import compute  # noqa: E402
 from bot.gateways.fake import FakeGateway  # noqa: E402
-from bot.models import Ack, Notice, Room, RoomMember  # noqa: E402
+from bot.models import Ack, Notice, NoticeMember, Room, RoomMember  # noqa: E402
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -46,6 +46,9 @@ def fill(db: Database, classes: int, students: int, notices: int) -> int:
                     "is_fanout": False, "nudges_sent": 0, "summary_sent": True}
                    for c in range(classes) for n in range(notices)]
     db.insert_ignore(Notice, notice_rows)
+    for start in range(0, len(notice_rows), 500):  # everyone was in the group when each notice was posted
+        db.insert_ignore(NoticeMember, [{"notice_id": row["id"], "contact_id": f"c{row['room_id'][1:]}-{s}"}
+                                        for row in notice_rows[start:start + 500] for s in range(students)])
     total = 0
     batch: list[dict] = []
     for row in notice_rows:

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_delivery_group(conn: Any) -> None:
@@ -41,10 +41,19 @@ def _v4_question_private(conn: Any) -> None:
         conn.execute(text("ALTER TABLE question ADD COLUMN in_private BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v5_notice_members(conn: Any) -> None:
+    """Notices from before v5 get their expected members from the group's current members (the best we know)."""
+    conn.execute(text("""
+        INSERT INTO noticemember (notice_id, contact_id)
+        SELECT n.id, m.contact_id FROM notice n JOIN roommember m ON m.room_id = n.room_id
+        WHERE m.active = :t AND n.is_fanout = :f
+          AND NOT EXISTS (SELECT 1 FROM noticemember x WHERE x.notice_id = n.id)"""), {"t": True, "f": False})
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
 MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges,
-                                                 4: _v4_question_private}
+                                                 4: _v4_question_private, 5: _v5_notice_members}
 
 
 def normalise_url(url: str) -> str:

@@ -132,6 +132,14 @@ class Ack(SQLModel, table=True):
     text: str = ""
 
 
+class NoticeMember(SQLModel, table=True):
+    """Who was in the group when a notice was posted: only they are expected to acknowledge it (WeChat shows a
+    newcomer nothing from before they joined)."""
+
+    notice_id: int = Field(primary_key=True)
+    contact_id: str = Field(primary_key=True)
+
+
 class Student(SQLModel, table=True):
     """A roster row. Personal data: see README "隐私"."""
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.acks import AckMatch
 from bot.config import ClassGroup
 from bot.gateways.base import Member
-from bot.models import Ack, Notice, Student
+from bot.models import Ack, Notice, NoticeMember, Student
 from bot.texts import notices as texts
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Notices:
         if room_id is None:
             return None
         now = self.app.clock.now()
+        present = [m.contact_id for m in self.app.people.members(room_id)]  # read before the write transaction
         with self.db.tx() as s:
             notice = Notice(group_name=group.name, room_id=room_id, author_id=author.contact_id,
                             author_name=author.name, text=text, needs_ack=needs_ack, created_at=now,
@@ -78,6 +79,7 @@ class Notices:
                             nudge_offsets=None if nudges is None else [int(d.total_seconds()) for d in nudges])
             s.add(notice)
             s.flush()
+            s.add_all(NoticeMember(notice_id=notice.id, contact_id=c) for c in present)
             body = texts.notice(notice, self.app.local(deadline) if deadline else None)
             self.app.outbox.enqueue(text=body, room_id=room_id,
                                     dedupe_key=f"notice:{notice.id}", session=s)
@@ -180,13 +182,16 @@ class Notices:
 
     # -- status --------------------------------------------------------------------------------------------------
     def status(self, notice: Notice) -> Status:
-        """Expected = the room's current members minus staff and the bot; roster students not in it listed apart."""
+        """Expected = who was in the group when the notice was posted and still is, minus staff and the bot (a
+        newcomer cannot see earlier messages; someone who left cannot answer). Roster students not in the group
+        are listed apart."""
         people = self.app.people
         room_members = people.members(notice.room_id) if notice.room_id else []
         staff = people.staff_ids() | {self.app.gateway.self_id}
-        expected = [m for m in room_members if m.contact_id not in staff]
         with self.db.tx() as s:
             acks = {a.contact_id: a for a in s.exec(select(Ack).where(Ack.notice_id == notice.id))}
+            posted_to = set(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == notice.id)))
+        expected = [m for m in room_members if m.contact_id not in staff and m.contact_id in posted_to]
         names = self.app.roster.display_names(notice.room_id or "", expected)
         present = {m.contact_id for m in expected}
         roster = self.app.roster.students_of(notice.group_name)

@@ -164,13 +164,21 @@ async def test_digest_command_line(config, sqlite_db, tmp_path, monkeypatch, cap
 
 
 def test_migration_from_schema_1(database):
-    """An old database (no delivery.group_name, notice.nudge_offsets, question.in_private) is upgraded at start."""
+    """An old database (no delivery.group_name, notice.nudge_offsets, question.in_private, noticemember) is upgraded
+    at start."""
     from sqlalchemy import inspect, text
 
     from bot.db import SCHEMA_VERSION, Database
-    from bot.models import Meta
+    from bot.models import Meta, Notice, NoticeMember, Room, RoomMember
 
+    with database.tx() as s:  # an old notice, posted before anyone kept who it was posted to
+        s.add(Room(room_id="r1", topic="2024秋行政管理1班", group_name="行管1班", updated_at=START))
+        s.add_all(RoomMember(room_id="r1", contact_id=c, alias="", active=c != "gone", joined_at=START)
+                  for c in ("a", "b", "gone"))
+        s.add(Notice(id=7, group_name="行管1班", room_id="r1", author_id="t", author_name="王老师", text="旧通知",
+                     created_at=START))
     with database.engine.begin() as conn:
+        conn.execute(text("DROP TABLE noticemember"))
         conn.execute(text("DROP INDEX ix_delivery_group_name"))
         conn.execute(text("ALTER TABLE delivery DROP COLUMN group_name"))
         conn.execute(text("ALTER TABLE notice DROP COLUMN nudge_offsets"))
@@ -181,7 +189,8 @@ def test_migration_from_schema_1(database):
     assert "nudge_offsets" in {c["name"] for c in inspect(again.engine).get_columns("notice")}
     assert "in_private" in {c["name"] for c in inspect(again.engine).get_columns("question")}
     with again.tx() as s:
-        assert s.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "4"
+        assert s.get(Meta, "schema_version").value == str(SCHEMA_VERSION) == "5"
+        assert sorted(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == 7))) == ["a", "b"]
         s.add(Delivery(key="k", kind="reminder", group_name="行管1班", due_at=START, claimed_at=START))
     again.close()
 
@@ -204,3 +213,22 @@ async def test_a_private_question_is_counted_but_never_quoted(pg_chat):
     await pg_chat.say("李四", "行管1班", "学校食堂几点开门？")
     f = compute(pg_chat.app, START - timedelta(days=1), START + timedelta(days=1))
     assert f.classes["行管1班"].questions == 2 and f.questions_top["行管1班"] == ["学校食堂几点开门？"]
+
+
+async def test_figures_count_who_saw_each_notice_as_统计_does(pg_chat):
+    """A newcomer is not expected to acknowledge earlier notices; someone who left no longer counts."""
+    chat = pg_chat
+    await chat.say("王老师", "行管1班", "/通知 第一条")
+    await chat.join("行管1班", {"name": "新同学", "id": "wxid_new"})
+    await chat.say("王老师", "行管1班", "/通知 第二条")
+    for name in ("张三", "新同学"):
+        await chat.say(name, "行管1班", "收到")
+    await chat.leave("行管1班", "王五")
+    f = compute(chat.app, START - timedelta(days=1), START + timedelta(days=1))
+    xg = f.classes["行管1班"]
+    # 第一条: 张三 李四 (王五 left) -> 1 of 2; 第二条: 张三 李四 新同学 -> 2 of 3.
+    assert (xg.expected, xg.acks) == (5, 3) and xg.rate == 3 / 5
+    assert xg.behind == [("wxid_ls", 2)]
+    [first] = await chat.say("王老师", "行管1班", "/统计 #1")
+    [second] = await chat.say("王老师", "行管1班", "/统计 #2")
+    assert "已确认 1/2" in first.text and "已确认 2/3" in second.text

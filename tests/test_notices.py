@@ -150,12 +150,17 @@ async def test_nudge_command_mentions_everyone_missing_split_by_limit(config, sq
     assert all(len(s.message.mentions) <= config.outbox.max_mentions for s in sent)
 
 
-async def test_expected_set_follows_joins_and_leaves(chat):
+async def test_expected_are_those_who_saw_the_notice_and_are_still_there(chat):
+    """WeChat shows a newcomer nothing from before they joined; someone who left cannot answer."""
     await publish(chat)
     await chat.join("行管1班", {"name": "新同学", "id": "wxid_new"})
-    assert "已确认 0/4" in await stat(chat)
-    await chat.leave("行管1班", "王五")
     assert "已确认 0/3" in await stat(chat)
+    [nudge] = await chat.say("王老师", "行管1班", "/催")
+    assert "wxid_new" not in nudge.message.mentions and len(nudge.message.mentions) == 3
+    await chat.leave("行管1班", "王五")
+    assert "已确认 0/2" in await stat(chat)
+    await chat.say("王老师", "行管1班", "/通知 下周一交照片")  # a new notice: the newcomer is expected
+    assert "已确认 0/3" in await stat(chat, 2)
 
 
 async def test_automatic_nudges_respect_limits_and_quiet_hours(chat):

@@ -1,7 +1,7 @@
 """The figures of a digest, aggregated in SQL (one query per figure, not a Python loop over acknowledgements).
 
-Expected members of a class are its room's current members minus staff and the bot, as for /统计. The rate of a
-class is acknowledgements by those members over (notices x members).
+Expected acknowledgements are counted as for /统计: per notice, the members who were in the group when it was posted
+and still are, minus staff and the bot. The rate of a class is their acknowledgements over that count.
 """
 
 from __future__ import annotations
@@ -32,10 +32,7 @@ class ClassFigures:
     reminders: dict[str, int] = field(default_factory=dict)  # sent / late / skipped
     questions: int = 0
     not_in_group: int = 0
-
-    @property
-    def expected(self) -> int:
-        return self.notices * self.members
+    expected: int = 0  # acknowledgements expected over the period's notices
 
     @property
     def rate(self) -> float | None:
@@ -97,29 +94,44 @@ SELECT r.group_name, COUNT(*) FROM roommember m JOIN room r ON r.room_id = m.roo
 WHERE m.active = :t AND r.group_name IS NOT NULL AND m.contact_id NOT IN :staff
 GROUP BY r.group_name""").bindparams(_STAFF)
 
+# Expected acknowledgements: who each notice was posted to (noticemember) and is still in the group, without staff.
+EXPECTED = text("""
+SELECT n.group_name, COUNT(*)
+FROM notice n
+JOIN noticemember nm ON nm.notice_id = n.id
+JOIN roommember m ON m.room_id = n.room_id AND m.contact_id = nm.contact_id
+WHERE m.active = :t AND nm.contact_id NOT IN :staff AND n.needs_ack = :t AND n.is_fanout = :f
+  AND n.created_at >= :s AND n.created_at < :e
+GROUP BY n.group_name""").bindparams(*_PERIOD, _STAFF)
+
+# The acknowledgements among those.
 ACKS = text("""
 SELECT n.group_name, COUNT(*), SUM(CASE WHEN a.late = :t THEN 1 ELSE 0 END)
-FROM ack a
-JOIN notice n ON n.id = a.notice_id
-JOIN roommember m ON m.room_id = n.room_id AND m.contact_id = a.contact_id
-WHERE m.active = :t AND n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
-GROUP BY n.group_name""").bindparams(*_PERIOD)
+FROM notice n
+JOIN noticemember nm ON nm.notice_id = n.id
+JOIN ack a ON a.notice_id = n.id AND a.contact_id = nm.contact_id
+JOIN roommember m ON m.room_id = n.room_id AND m.contact_id = nm.contact_id
+WHERE m.active = :t AND nm.contact_id NOT IN :staff AND n.needs_ack = :t AND n.is_fanout = :f
+  AND n.created_at >= :s AND n.created_at < :e
+GROUP BY n.group_name""").bindparams(*_PERIOD, _STAFF)
 
-# Per member: notices in the period minus the member's acknowledgements of them. Aggregating the acks first
-# (then joining members) avoids the members x notices cross product.
+# Per member: the period's notices posted to them minus their acknowledgements of those. Aggregating first (then
+# joining members) avoids a members x notices cross product.
 BEHIND = text("""
 WITH nc AS (
-  SELECT n.room_id, COUNT(*) AS n FROM notice n
+  SELECT n.room_id, nm.contact_id, COUNT(*) AS n FROM notice n JOIN noticemember nm ON nm.notice_id = n.id
   WHERE n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
-  GROUP BY n.room_id),
+  GROUP BY n.room_id, nm.contact_id),
 ac AS (
-  SELECT n.room_id, a.contact_id, COUNT(*) AS k FROM ack a JOIN notice n ON n.id = a.notice_id
+  SELECT n.room_id, a.contact_id, COUNT(*) AS k FROM ack a
+  JOIN notice n ON n.id = a.notice_id
+  JOIN noticemember nm ON nm.notice_id = a.notice_id AND nm.contact_id = a.contact_id
   WHERE n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
   GROUP BY n.room_id, a.contact_id)
 SELECT r.group_name, m.contact_id, nc.n - COALESCE(ac.k, 0) AS missing
 FROM roommember m
 JOIN room r ON r.room_id = m.room_id
-JOIN nc ON nc.room_id = m.room_id
+JOIN nc ON nc.room_id = m.room_id AND nc.contact_id = m.contact_id
 LEFT JOIN ac ON ac.room_id = m.room_id AND ac.contact_id = m.contact_id
 WHERE m.active = :t AND m.contact_id NOT IN :staff AND nc.n - COALESCE(ac.k, 0) >= :behind""").bindparams(
     *_PERIOD, _STAFF)
@@ -166,6 +178,9 @@ def compute(app: App, start: datetime, end: datetime, classes: list[str] | None 
         for g, n in rows(MEMBERS):
             if g in out:
                 out[g].members = n
+        for g, n in rows(EXPECTED):
+            if g in out:
+                out[g].expected = n
         for g, n, late in rows(ACKS):
             if g in out:
                 out[g].acks, out[g].late = n, int(late or 0)
