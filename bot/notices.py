@@ -61,6 +61,7 @@ class Notices:
         # Hot-path caches (this process is the only writer of notices and acks):
         self._open: dict[str, list[Notice]] = {}  # group -> candidate notices (needs_ack, recent)
         self._acked: dict[int, set[str]] = {}  # notice id -> contact ids that acknowledged
+        self._posted_to: dict[int, set[str]] = {}  # notice id -> contact ids expected to acknowledge
 
     # -- publishing ----------------------------------------------------------------------------------------------
     def publish(self, group: ClassGroup, author: Person, text: str, *, deadline: datetime | None,
@@ -83,6 +84,7 @@ class Notices:
             body = texts.notice(notice, self.app.local(deadline) if deadline else None)
             self.app.outbox.enqueue(text=body, room_id=room_id,
                                     dedupe_key=f"notice:{notice.id}", session=s)
+        self._posted_to[notice.id or 0] = set(present)
         self._open.pop(group.name, None)
         return notice
 
@@ -156,7 +158,22 @@ class Notices:
         self.db.insert_ignore(Ack, rows)
         for n in fresh:
             self._acked_set(n.id or 0).add(who.contact_id)
+        # Someone who acknowledges has seen the notice, even if the member list did not show them when it was
+        # posted (stale lists, a forwarded notice): they count. Rare, so the common path stays one write.
+        unseen = [n.id for n in fresh if n.id is not None and who.contact_id not in self._posted_set(n.id)]
+        if unseen:
+            self.db.insert_ignore(NoticeMember, [{"notice_id": i, "contact_id": who.contact_id} for i in unseen])
+            for i in unseen:
+                self._posted_set(i).add(who.contact_id)
         return fresh
+
+    def _posted_set(self, notice_id: int) -> set[str]:
+        posted = self._posted_to.get(notice_id)
+        if posted is None:
+            with self.db.tx() as s:
+                posted = set(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == notice_id)))
+            self._posted_to[notice_id] = posted
+        return posted
 
     def _acked_set(self, notice_id: int) -> set[str]:
         acked = self._acked.get(notice_id)
@@ -177,20 +194,23 @@ class Notices:
             n = self.get(number)
             return [n] if n and n.group_name == group_name and n.needs_ack else []
         open_ = self.open_notices(group_name, now)
+        # A bare 收到 answers the notices this person was shown; someone on none of their lists (a stale member
+        # list) is taken at their word for all of them.
+        open_ = [n for n in open_ if contact_id in self._posted_set(n.id or 0)] or open_
         done = self.acked_ids([n.id for n in open_ if n.id], contact_id)
         return [n for n in open_ if n.id not in done]
 
     # -- status --------------------------------------------------------------------------------------------------
     def status(self, notice: Notice) -> Status:
-        """Expected = who was in the group when the notice was posted and still is, minus staff and the bot (a
-        newcomer cannot see earlier messages; someone who left cannot answer). Roster students not in the group
-        are listed apart."""
+        """Expected = who was in the group when the notice was posted (or acknowledged it anyway) and still is,
+        minus staff and the bot: a newcomer cannot see earlier messages; someone who left cannot answer. Roster
+        students not in the group are listed apart."""
         people = self.app.people
         room_members = people.members(notice.room_id) if notice.room_id else []
         staff = people.staff_ids() | {self.app.gateway.self_id}
         with self.db.tx() as s:
             acks = {a.contact_id: a for a in s.exec(select(Ack).where(Ack.notice_id == notice.id))}
-            posted_to = set(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == notice.id)))
+        posted_to = self._posted_set(notice.id or 0)
         expected = [m for m in room_members if m.contact_id not in staff and m.contact_id in posted_to]
         names = self.app.roster.display_names(notice.room_id or "", expected)
         present = {m.contact_id for m in expected}

@@ -339,3 +339,19 @@ async def test_only_the_asker_can_confirm(config, sqlite_db):
     assert not [s for s in await chat.say("王老师", "教学点负责人群", "确认") if "【通知 #" in s.text]
     sent = await chat.say("刘主任", "教学点负责人群", "好")
     assert [s for s in sent if "【通知 #" in s.text]
+
+
+async def test_a_bare_收到_answers_only_the_notices_one_was_shown(chat):
+    await publish(chat)
+    await chat.join("行管1班", {"name": "新同学", "id": "wxid_new"})
+    await chat.say("王老师", "行管1班", "/通知 下周一交照片")
+    assert await chat.say("新同学", "行管1班", "收到") == []
+    assert "已确认 0/3" in await stat(chat, 1) and "已确认 1/4" in await stat(chat, 2)
+
+
+async def test_someone_missing_from_a_stale_member_list_still_counts(chat):
+    """The member list did not show 赵六 when the notice went out; his 收到 proves he saw it."""
+    await publish(chat)
+    await chat.join("行管1班", {"name": "赵六", "id": "wxid_zl"})
+    assert await chat.say("赵六", "行管1班", "收到") == []
+    assert "已确认 1/4" in await stat(chat)
