@@ -168,20 +168,20 @@ class Notices:
         return fresh
 
     def _posted_set(self, notice_id: int) -> set[str]:
-        posted = self._posted_to.get(notice_id)
-        if posted is None:
-            with self.db.tx() as s:
-                posted = set(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == notice_id)))
-            self._posted_to[notice_id] = posted
-        return posted
+        return self._contacts(self._posted_to, NoticeMember, notice_id)
 
     def _acked_set(self, notice_id: int) -> set[str]:
-        acked = self._acked.get(notice_id)
-        if acked is None:
+        return self._contacts(self._acked, Ack, notice_id)
+
+    def _contacts(self, cache: dict[int, set[str]], model: type[Ack] | type[NoticeMember],
+                  notice_id: int) -> set[str]:
+        """The contact ids of one notice's rows in `model`, read once and then kept up to date in memory."""
+        found = cache.get(notice_id)
+        if found is None:
             with self.db.tx() as s:
-                acked = set(s.exec(select(Ack.contact_id).where(Ack.notice_id == notice_id)).all())
-            self._acked[notice_id] = acked
-        return acked
+                found = set(s.exec(select(model.contact_id).where(model.notice_id == notice_id)))
+            cache[notice_id] = found
+        return found
 
     def acked_ids(self, notice_ids: list[int], contact_id: str) -> set[int]:
         return {i for i in notice_ids if contact_id in self._acked_set(i)}
