@@ -67,7 +67,7 @@ async def bot_rate(folder: Path, members: int, rounds: int) -> tuple[float, int,
                 for i, who in enumerate(students)]
         t0 = time.perf_counter()
         for m in msgs:
-            await chat.app.handle(m)
+            await chat.app.receive(m)
         elapsed += time.perf_counter() - t0
         count += len(msgs)
         await chat.advance("1h")

@@ -27,7 +27,6 @@ from bot.app import build_app  # noqa: E402
 from bot.clock import VirtualClock  # noqa: E402
 from bot.config import ClassGroup, load_config  # noqa: E402
 from bot.db import Database  # noqa: E402
-from bot.digests.figures import compute  # noqa: E402
 from bot.gateways.fake import FakeGateway  # noqa: E402
 from bot.models import Ack, Notice, NoticeMember, Room, RoomMember  # noqa: E402
 
@@ -84,7 +83,7 @@ def measure(name: str, db: Database, classes: int, students: int, notices: int) 
         count_s = time.perf_counter() - t0
     tracemalloc.start()
     t0 = time.perf_counter()
-    figures = compute(app, START, START + timedelta(days=31))
+    figures = app.services.digests.figures(START, START + timedelta(days=31), [g.name for g in groups])
     elapsed = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

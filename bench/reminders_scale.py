@@ -85,13 +85,13 @@ async def run(groups: int, events: int, days: int) -> None:
         for room in chat.gateway.rooms_by_id.values():
             await chat.app.room_changed(room.info())
         t0 = time.perf_counter()
-        plan = chat.app.calendar.plan(chat.clock.now())
+        plan = chat.services.calendar.plan(chat.clock.now())
         planning = time.perf_counter() - t0
         items = sum(len(b.items) for b in plan)
         t0 = time.perf_counter()
         await chat.run_until(START + timedelta(days=days + 1))
         wall = time.perf_counter() - t0
-        with chat.app.db.tx() as s:
+        with chat.db.tx() as s:
             due = {d.key: d.due_at for d in s.exec(select(Delivery).where(Delivery.kind == "reminder"))}
             statuses = Counter(d.status for d in s.exec(select(Delivery).where(Delivery.kind == "reminder")))
             sent = [o for o in s.exec(select(OutboxItem).where(OutboxItem.status == "sent"))
@@ -105,7 +105,7 @@ async def run(groups: int, events: int, days: int) -> None:
         texts = Counter((s.message.room_id, s.message.text) for s in chat.gateway.sent)
         duplicates = sum(n - 1 for n in texts.values() if n > 1)
         out = cfg.outbox
-        naive = naive_on_time(batches(due_items(chat.app.calendar.events(), classes, START - timedelta(days=7),
+        naive = naive_on_time(batches(due_items(chat.services.calendar.events(), classes, START - timedelta(days=7),
                                                 START + timedelta(days=45), cfg.quiet_hours, TZ),
                                       timedelta(0), cfg.quiet_hours, TZ),
                               out.min_interval.total_seconds(), out.jitter.total_seconds())

@@ -1,107 +1,158 @@
-"""build_app() wires storage, gateway, people, router, outbox and the timed jobs. No module-level state."""
+"""One bot: its services, its gateway (one account) and courier, the dispatcher and the timed jobs.
+
+Threads: the event loop only talks to the gateway and waits. Database work runs in worker threads: incoming
+messages are journaled on arrival and processed in order by one worker (one transaction per batch, a savepoint
+per message, so a message and everything it causes commit together); each timed job runs in a worker of its own,
+so a large digest never delays the next message.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.courier import Courier
 from bot.db import Database
 from bot.gateways.base import Gateway, GatewayEvents, Incoming, RoomInfo
-from bot.models import AuditLog
-from bot.outbox import Outbox
-from bot.people import People, Person
-from bot.router import MAX_INPUT_CHARS, Context, Dispatcher, normalise, strip_mention
-
-if TYPE_CHECKING:
-    from bot.calendar.service import Calendar
-    from bot.digests.service import Digests
-    from bot.handbook.service import Answers
-    from bot.notices import Notices
-    from bot.roster import Roster
-    from bot.staff import Staff
+from bot.handbook.service import IndexCache
+from bot.jobs import Job
+from bot.kernel.text import clean, strip_mention
+from bot.router import Context, Dispatcher, Router
+from bot.services import Services, build_services
+from bot.texts import people as people_texts
 
 log = logging.getLogger("banzhu.app")
 
 JOB_RETRY = timedelta(minutes=1)
-
-
-class Job(Protocol):
-    """A kind of timed work. The engine asks when it is next due and runs it; APScheduler only wakes the engine."""
-
-    name: str
-
-    def next_due(self, app: App, now: datetime) -> datetime | None: ...
-
-    async def tick(self, app: App, now: datetime) -> None: ...
+MAX_INPUT_CHARS = 100_000  # longer messages are cut before anything else; commands declare their own limits
 
 
 @dataclass
 class App:
-    config: Config
-    db: Database
+    services: Services
     gateway: Gateway
-    clock: Clock
-    outbox: Outbox
-    people: People
-    notices: Notices = None  # type: ignore[assignment]  # set by build_app
-    roster: Roster = None  # type: ignore[assignment]
-    staff: Staff = None  # type: ignore[assignment]
-    answers: Answers = None  # type: ignore[assignment]
-    calendar: Calendar = None  # type: ignore[assignment]
-    digests: Digests = None  # type: ignore[assignment]
-    jobs: list[Job] = field(default_factory=list)
-    dispatcher: Dispatcher | None = None
+    courier: Courier
+    dispatcher: Dispatcher
+    jobs: list[Job]
     on_activity: Callable[[], None] = lambda: None
     _failed_until: dict[str, datetime] = field(default_factory=dict)
+    _processing: asyncio.Lock | None = None
+    _journal_wait: list[tuple[Incoming, asyncio.Future[bool]]] = field(default_factory=list)
+    _journal_task: asyncio.Task[None] | None = None
 
     @property
-    def tz(self):
-        return self.config.tz
+    def config(self) -> Config:
+        return self.services.config
 
-    def local(self, when: datetime) -> datetime:
-        return when.astimezone(self.config.tz)
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
 
     # -- incoming ------------------------------------------------------------------------------------------------
-    async def handle(self, msg: Incoming) -> None:
-        """Process one incoming message from the gateway."""
-        assert self.dispatcher is not None
-        if msg.sender.contact_id == self.gateway.self_id:
+    async def receive(self, msg: Incoming) -> bool:  # the gateway ignores the result
+        """Journal a message (grouped with others arriving at the same moment), then process the journal.
+        False when it was a redelivery."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
+        self._journal_wait.append((msg, fut))
+        if self._journal_task is None or self._journal_task.done():
+            self._journal_task = asyncio.create_task(self._journal())
+        fresh = await fut
+        await self.process()
+        return fresh
+
+    async def _journal(self) -> None:
+        while self._journal_wait:
+            batch, self._journal_wait = self._journal_wait, []
+            try:
+                fresh = await asyncio.to_thread(self.services.inbox.record, [m for m, _ in batch])
+            except Exception as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for (_, fut), ok in zip(batch, fresh, strict=True):
+                if not fut.done():
+                    fut.set_result(ok)
+
+    async def process(self) -> int:
+        """Process everything waiting in the journal, in order; returns how many messages."""
+        if self._processing is None:
+            self._processing = asyncio.Lock()
+        done = 0
+        async with self._processing:
+            while n := await asyncio.to_thread(self._process_batch):
+                done += n
+        if done:
+            self.on_activity()
+        return done
+
+    def _process_batch(self) -> int:
+        """One transaction for a batch of journaled messages; a failing message rolls back alone."""
+        services = self.services
+        batch = services.inbox.pending()
+        if not batch:
+            return 0
+        done: list[int] = []
+        with services.db.tx():
+            for row_id, msg in batch:
+                services.health.received(msg.time)
+                try:
+                    with services.db.savepoint():
+                        self._handle(msg)
+                    done.append(row_id)
+                except Exception:
+                    log.exception("message %s could not be processed", msg.message_id)
+                    services.invalidate_caches()
+                    services.inbox.done([row_id], failed=True)
+            services.inbox.done(done)
+        return len(batch)
+
+    def _handle(self, msg: Incoming) -> None:
+        """Process one message: who sent it where, then the dispatcher."""
+        services = self.services
+        people = services.people
+        if msg.sender.contact_id in people.bot_ids or msg.sender.contact_id == self.gateway.self_id:
             return  # our own sends echoed back
-        if not self.dispatcher.first_time(msg):
-            return
         group = None
         if msg.room is not None:
-            group = self.people.group_for_room(msg.room)
+            group = people.group_for_room(msg.room)
             if group is None:
                 return  # a room we were not configured for: stay silent
-        self.people.seen(msg.room.room_id if msg.room else None, msg.sender)
-        person = self.people.person(msg.sender.contact_id, msg.sender.shown)
-        text = normalise(msg.text[:MAX_INPUT_CHARS])
-        text, at_bot = strip_mention(text, [self.config.gateway.bot_name])
-        at_bot = at_bot or self.gateway.self_id in msg.mentions
-        ctx = Context(self, msg, person, group, text=text, at_bot=at_bot)
-        try:
-            await self.dispatcher.dispatch(ctx, text)
-        finally:
-            self.on_activity()
+        people.seen(msg.room.room_id if msg.room else None, msg.sender)
+        person = people.person(msg.sender.contact_id, msg.sender.shown)
+        text = clean(msg.text[:MAX_INPUT_CHARS])
+        text, at_bot = strip_mention(text, [services.config.gateway.bot_name])
+        at_bot = at_bot or bool(self.gateway.self_id and self.gateway.self_id in msg.mentions)
+        self.dispatcher.dispatch(Context(services, msg, person, group, text=text, at_bot=at_bot))
 
+    # -- rooms and connection ------------------------------------------------------------------------------------
     async def room_changed(self, room: RoomInfo) -> None:
         """Joins, leaves and renames from the gateway."""
-        if self.people.group_for_room(room) is not None and room.members:
-            self.people.sync_room(room)
+        await asyncio.to_thread(self._room_changed, room)
+        self.on_activity()
+
+    def _room_changed(self, room: RoomInfo) -> None:
+        people = self.services.people
+        if room.members and people.group_for_room(room) is not None:
+            people.sync_room(room)
 
     async def connection_changed(self, up: bool) -> None:
-        from bot.status import write_status
-
         log.info("gateway %s", "connected" if up else "disconnected")
-        write_status(self, up)
+        if self.gateway.self_id:
+            self.services.people.bot_ids.add(self.gateway.self_id)
+        await asyncio.to_thread(self.services.health.connection, up)
         if up:
             await self.sync_rooms()
         self.on_activity()
@@ -114,42 +165,40 @@ class App:
             return
         for room in rooms:
             await self.room_changed(room)
-        self._report_rooms()
+        await asyncio.to_thread(self._report_rooms)
 
     def _report_rooms(self) -> None:
         """Tell the admins privately which configured groups were not found, or found twice (same topic)."""
-        bound = self.people.bound_rooms()
-        groups = [*self.config.groups.classes, *self.config.groups.coordinators]
-        missing = [g.name for g in groups if g.name not in bound]
-        twice = sorted(self.people.ambiguous)
+        people, config = self.services.people, self.services.config
+        bound = people.bound_rooms()
+        missing = [f"{g.name}（{g.topic}）" for g in config.all_groups() if g.name not in bound]
+        twice = sorted(people.ambiguous)
         if not (missing or twice):
             return
-        lines = ["【班助】群绑定检查："]
-        if missing:
-            lines.append("没有找到这些群（请确认机器人已在群里、群名称与配置一致）：" + "、".join(
-                f"{g.name}（{g.topic}）" for g in groups if g.name in missing))
-        if twice:
-            lines.append("这些群名称对应了不止一个微信群，已使用最先找到的那个：" + "、".join(twice))
-        text = "\n".join(lines)
+        text = people_texts.room_check(missing, twice)
         log.warning("room check: missing %s, ambiguous %s", missing, twice)
-        day = self.local(self.clock.now()).strftime("%Y%m%d")
-        for admin in self.people.admins():
-            self.outbox.enqueue(text=text, contact_id=admin.contact_id,
-                                dedupe_key=f"room-check:{day}:{admin.contact_id}:{hashlib.sha1(text.encode()).hexdigest()[:12]}")
+        day = self.clock.now().astimezone(config.tz).strftime("%Y%m%d")
+        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        for admin in people.admins():
+            self.services.outbox.enqueue(text=text, contact_id=admin.contact_id,
+                                         dedupe_key=f"room-check:{day}:{admin.contact_id}:{digest}")
 
     def events(self) -> GatewayEvents:
-        return GatewayEvents(on_message=self.handle, on_room_change=self.room_changed,
+        return GatewayEvents(on_message=self.receive, on_room_change=self.room_changed,
                              on_connection=self.connection_changed)
 
     # -- timed work ----------------------------------------------------------------------------------------------
-    def next_wake(self) -> datetime | None:
+    async def next_wake(self) -> datetime | None:
         """The earliest time anything (a paced send or a job) is due."""
+        return await asyncio.to_thread(self._next_wake)
+
+    def _next_wake(self) -> datetime | None:
         now = self.clock.now()
-        times = [t for t in [self.outbox.next_wake(), *(self._job_due(j, now) for j in self.jobs)] if t]
+        times = [t for t in [self.courier.next_wake(), *(self._job_due(j, now) for j in self.jobs)] if t]
         return min(times) if times else None
 
     def _job_due(self, job: Job, now: datetime) -> datetime | None:
-        due = job.next_due(self, now)
+        due = job.next_due(self.services, now)
         held = self._failed_until.get(job.name)
         if due is not None and held is not None and due < held:
             return held  # a failing job waits before it is tried again, instead of spinning
@@ -158,55 +207,54 @@ class App:
     async def run_due(self, now: datetime) -> None:
         """Run everything due at `now`: jobs first (they enqueue), then one paced send."""
         for job in self.jobs:
-            due = self._job_due(job, now)
-            if due is not None and due <= now:
-                try:
-                    await job.tick(self, now)
-                    self._failed_until.pop(job.name, None)
-                except Exception:
-                    log.exception("job %s failed; retrying in %s", job.name, JOB_RETRY)
-                    self._failed_until[job.name] = now + JOB_RETRY
-        await self.outbox.drain(now)
+            due = await asyncio.to_thread(self._job_due, job, now)
+            if due is None or due > now:
+                continue
+            try:
+                await asyncio.to_thread(job.tick, self.services, now)
+                self._failed_until.pop(job.name, None)
+            except Exception:
+                log.exception("job %s failed; retrying in %s", job.name, JOB_RETRY)
+                self._failed_until[job.name] = now + JOB_RETRY
+        await self.drain(now)
 
-    # -- helpers shared by features ------------------------------------------------------------------------------
-    def audit(self, actor: Person, where: str, action: str, detail: str = "", result: str = "ok") -> None:
-        with self.db.tx() as s:
-            s.add(AuditLog(at=self.clock.now(), actor_id=actor.contact_id, actor_name=actor.name, where=where,
-                           action=action, detail=detail, result=result))
+    async def drain(self, now: datetime) -> int:
+        item = await asyncio.to_thread(self.courier.claim_next, now)
+        if item is None:
+            return 0
+        return await self.courier.deliver(item, now)
 
+    # -- lifecycle -----------------------------------------------------------------------------------------------
     async def start(self) -> None:
-        self.outbox.recover()
-        self.people.sync_config_staff()
+        await asyncio.to_thread(self._prepare)
         await self.gateway.start(self.events())
+        await self.process()  # what the journal held when the last run stopped
+
+    def _prepare(self) -> None:
+        self.courier.recover()
+        self.services.people.sync_config_staff()
 
     async def stop(self) -> None:
         await self.gateway.stop()
+        await asyncio.to_thread(self.services.health.stopped)
         self.db.close()
 
 
 def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | None = None,
-              rng: random.Random | None = None) -> App:
-    """Wire one bot: storage, outbox, people, services, handlers and timed jobs."""
-    from bot.calendar.service import Calendar
-    from bot.digests.service import Digests
-    from bot.handbook.service import Answers
-    from bot.notices import Notices
-    from bot.roster import Roster
-    from bot.staff import Staff
+              rng: random.Random | None = None, indexes: IndexCache | None = None,
+              routers: list[Router] | None = None) -> App:
+    """Wire one bot: storage, services, the gateway's courier, handlers and timed jobs."""
     from handlers import ROUTERS
     from schedules import JOBS
 
     db = db or Database(config.effective_database_url())
-    outbox = Outbox(db, gateway, clock, config.outbox, rng=rng)
-    people = People(db, config, clock)
-    app = App(config=config, db=db, gateway=gateway, clock=clock, outbox=outbox, people=people)
-    app.roster = Roster(app)
-    app.notices = Notices(app)
-    app.staff = Staff(app)
-    app.answers = Answers(app)
-    app.calendar = Calendar(app)
-    app.digests = Digests(app)
-    app.dispatcher = Dispatcher(app, ROUTERS)
-    app.jobs = [make() for make in JOBS]
-    people.sync_config_staff()
+    services = build_services(config, db, clock, indexes)
+    courier = Courier(db, gateway, clock, config.outbox, rng=rng)
+    courier.sent_listeners.append(lambda item: services.health.sent(clock.now()))
+    app = App(services, gateway, courier, Dispatcher(routers or ROUTERS), list(JOBS))
+    services.outbox.listeners.append(lambda: app.on_activity())
+    services.people.sync_config_staff()
     return app
+
+
+__all__ = ["App", "Job", "build_app"]

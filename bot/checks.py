@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.config import Config
-from bot.roster import parse_roster, read_table
+from bot.kernel.tables import TableError, read_table
+from bot.roster import parse_roster
 
 
 def check_files(config: Config) -> list[str]:
@@ -20,7 +21,7 @@ def check_files(config: Config) -> list[str]:
         else:
             try:
                 _students, errors = parse_roster(read_table(path), {c.name for c in config.groups.classes})
-            except ValueError as exc:
+            except TableError as exc:
                 errors, _students = [], []
                 problems.append(str(exc))
             problems += [f"{config.files.roster}: {e}" for e in errors if e.fatal]

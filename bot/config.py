@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.durations import parse_clock, parse_duration
+from bot.kernel.durations import parse_clock, parse_duration
 from bot.yamlio import Located, YamlError, format_path, load_yaml
 
 ConfigError = YamlError
@@ -80,7 +80,6 @@ class FilesConfig(Strict):
 class NoticeConfig(Strict):
     nudge_before: list[Duration] = [timedelta(hours=24), timedelta(hours=2)]
     max_nudges: int = Field(2, ge=0, le=10)
-    default_deadline: Duration | None = None  # no deadline unless the teacher gives one
 
 
 class DigestConfig(Strict):
@@ -90,6 +89,13 @@ class DigestConfig(Strict):
     monthly_day: int = Field(1, ge=1, le=28)
     monthly: ClockTime | None = time(9, 0)
     catch_up: Duration = timedelta(hours=6)  # a digest missed while the bot was down is sent if this recent
+
+
+class RetentionConfig(Strict):
+    """How long working records are kept: processed messages, sent messages, the delivery and audit logs."""
+
+    days: Duration | None = timedelta(days=180)  # null: keep everything
+    every: Duration = timedelta(days=1)
 
 
 class StaffMember(Strict):
@@ -131,6 +137,7 @@ class Config(Strict):
     files: FilesConfig = FilesConfig()
     notices: NoticeConfig = NoticeConfig()
     digests: DigestConfig = DigestConfig()
+    retention: RetentionConfig = RetentionConfig()
     teaching_points: list[str]
     staff: list[StaffMember] = []
     groups: Groups
@@ -151,7 +158,7 @@ class Config(Strict):
     @field_validator("alias_patterns")
     @classmethod
     def _patterns_compile(cls, value: list[str]) -> list[str]:
-        from bot.roster import compile_alias_pattern
+        from bot.kernel.aliases import compile_alias_pattern
 
         for p in value:
             compile_alias_pattern(p)
@@ -163,14 +170,16 @@ class Config(Strict):
         staff = {s.name for s in self.staff}
         names: dict[str, str] = {}
         topics: dict[str, str] = {}
-        for kind, groups in (("classes", self.groups.classes), ("coordinators", self.groups.coordinators)):
-            for i, g in enumerate(groups):
-                if g.name in names:
-                    raise _at(("groups", kind, i, "name"), f"group name {g.name!r} is used twice")
-                names[g.name] = kind
-                if g.topic in topics:
-                    raise _at(("groups", kind, i, "topic"), f"room topic {g.topic!r} is already used by {topics[g.topic]}")
-                topics[g.topic] = g.name
+        both: list[tuple[str, int, ClassGroup | CoordinatorGroup]] = [
+            *(("classes", i, g) for i, g in enumerate(self.groups.classes)),
+            *(("coordinators", i, g) for i, g in enumerate(self.groups.coordinators))]
+        for kind, i, g in both:
+            if g.name in names:
+                raise _at(("groups", kind, i, "name"), f"group name {g.name!r} is used twice")
+            names[g.name] = kind
+            if g.topic in topics:
+                raise _at(("groups", kind, i, "topic"), f"room topic {g.topic!r} is already used by {topics[g.topic]}")
+            topics[g.topic] = g.name
         for i, c in enumerate(self.groups.classes):
             if c.point not in points:
                 raise _at(("groups", "classes", i, "point"), f"unknown teaching point {c.point!r}; known: {sorted(points)}")
@@ -183,9 +192,9 @@ class Config(Strict):
         classes = {c.name for c in self.groups.classes}
         ids: dict[str, str] = {}
         for i, s in enumerate(self.staff):
-            for c in s.classes:
-                if c not in classes:
-                    raise _at(("staff", i, "classes"), f"unknown class {c!r}")
+            for c_name in s.classes:
+                if c_name not in classes:
+                    raise _at(("staff", i, "classes"), f"unknown class {c_name!r}")
             for p in s.points:
                 if p not in points:
                     raise _at(("staff", i, "points"), f"unknown teaching point {p!r}")
@@ -207,17 +216,14 @@ class Config(Strict):
     def class_group(self, name: str) -> ClassGroup | None:
         return next((c for c in self.groups.classes if c.name == name), None)
 
+    def all_groups(self) -> list[ClassGroup | CoordinatorGroup]:
+        return [*self.groups.classes, *self.groups.coordinators]
+
     def group_by_topic(self, topic: str) -> ClassGroup | CoordinatorGroup | None:
-        for g in [*self.groups.classes, *self.groups.coordinators]:
-            if g.topic == topic:
-                return g
-        return None
+        return next((g for g in self.all_groups() if g.topic == topic), None)
 
     def group_by_name(self, name: str) -> ClassGroup | CoordinatorGroup | None:
-        for g in [*self.groups.classes, *self.groups.coordinators]:
-            if g.name == name:
-                return g
-        return None
+        return next((g for g in self.all_groups() if g.name == name), None)
 
     def effective_database_url(self) -> str:
         url = os.environ.get("DATABASE_URL") or self.database_url
@@ -237,7 +243,7 @@ def _at(path: tuple[str | int, ...], message: str) -> _PathError:
     return _PathError(path, message)
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: Any) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see config.yaml in the repository for the known keys)"

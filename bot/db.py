@@ -1,8 +1,15 @@
-"""Engine creation, transactions and schema setup for SQLite (WAL) and PostgreSQL."""
+"""Engine creation, transactions and schema setup for SQLite (WAL) and PostgreSQL.
+
+`with db.tx() as s:` is one transaction. Inside another `db.tx()` on the same thread it joins the outer one, so a
+message and everything it causes (acknowledgements, replies queued in the outbox, the journal row marked done)
+commit together or not at all. `db.read()` is for long read-only work (digests): on SQLite it does not take the
+write lock, so a digest being built never delays the next 收到.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,13 +21,16 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+
+def _columns(conn: Any, table: str) -> set[str]:
+    return {c["name"] for c in inspect(conn).get_columns(table)}
 
 
 def _v2_delivery_group(conn: Any) -> None:
     """Deliveries remember their group, so digests count reminders per class in SQL."""
-    columns = {c["name"] for c in inspect(conn).get_columns("delivery")}
-    if "group_name" not in columns:
+    if "group_name" not in _columns(conn, "delivery"):
         conn.execute(text("ALTER TABLE delivery ADD COLUMN group_name VARCHAR NOT NULL DEFAULT ''"))
     for name, column in (("ix_delivery_group_name", "group_name"), ("ix_delivery_kind", "kind"),
                          ("ix_delivery_claimed_at", "claimed_at")):
@@ -29,15 +39,13 @@ def _v2_delivery_group(conn: Any) -> None:
 
 def _v3_notice_nudges(conn: Any) -> None:
     """Per-notice nudge times (/通知 催 1天,2小时 …)."""
-    columns = {c["name"] for c in inspect(conn).get_columns("notice")}
-    if "nudge_offsets" not in columns:
+    if "nudge_offsets" not in _columns(conn, "notice"):
         conn.execute(text("ALTER TABLE notice ADD COLUMN nudge_offsets JSON"))
 
 
 def _v4_question_private(conn: Any) -> None:
     """Questions asked in private are answered in private (/答复), never echoed in the class group."""
-    columns = {c["name"] for c in inspect(conn).get_columns("question")}
-    if "in_private" not in columns:
+    if "in_private" not in _columns(conn, "question"):
         conn.execute(text("ALTER TABLE question ADD COLUMN in_private BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
@@ -50,10 +58,47 @@ def _v5_notice_members(conn: Any) -> None:
           AND NOT EXISTS (SELECT 1 FROM noticemember x WHERE x.notice_id = n.id)"""), {"t": True, "f": False})
 
 
+def _v6_typed_state(conn: Any) -> None:
+    """The key/value drawer `meta` becomes typed tables; the inbound table becomes a journal of messages."""
+    cols = _columns(conn, "inbound")
+    if "payload" not in cols:
+        conn.execute(text("ALTER TABLE inbound ADD COLUMN payload JSON"))
+    if "status" not in cols:
+        conn.execute(text("ALTER TABLE inbound ADD COLUMN status VARCHAR NOT NULL DEFAULT 'done'"))
+    if "processed_at" not in cols:
+        conn.execute(text("ALTER TABLE inbound ADD COLUMN processed_at TIMESTAMP"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_inbound_status ON inbound (status)"))
+    if "account" not in _columns(conn, "outboxitem"):
+        conn.execute(text("ALTER TABLE outboxitem ADD COLUMN account VARCHAR NOT NULL DEFAULT ''"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_outboxitem_account ON outboxitem (account)"))
+    if "meta" not in inspect(conn).get_table_names():
+        return
+    rows = dict(conn.execute(text("SELECT key, value FROM meta")).all())
+    if "outbox_throttle" in rows:
+        state = json.loads(rows["outbox_throttle"])
+        conn.execute(text("INSERT INTO senderstate (account, slowdown, strikes, last_throttle, paused_until) "
+                          "VALUES ('', :sd, :st, :last, :paused)"),
+                     {"sd": state.get("slowdown", 1), "st": state.get("strikes", 0),
+                      "last": _naive(state.get("last")), "paused": _naive(state.get("paused_until"))})
+    if "calendar_version" in rows:
+        conn.execute(text("INSERT INTO revision (topic, revision) VALUES ('calendar', :v)"),
+                     {"v": int(rows["calendar_version"])})
+    conn.execute(text("DROP TABLE meta"))  # pending 确认 and the last connection note are short-lived: dropped
+
+
+def _naive(iso: str | None) -> Any:
+    from datetime import datetime
+
+    if not iso:
+        return None
+    return UTCDateTime().process_bind_param(datetime.fromisoformat(iso), None)
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
 MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges,
-                                                 4: _v4_question_private, 5: _v5_notice_members}
+                                                 4: _v4_question_private, 5: _v5_notice_members,
+                                                 6: _v6_typed_state}
 
 
 def normalise_url(url: str) -> str:
@@ -64,83 +109,150 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A read-then-write transaction begun DEFERRED fails with "database is locked" under concurrency; a long
+        # read-only one begun IMMEDIATE would block every writer for its whole length.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the URL; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for every transaction."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return _sqlite_engine(url, immediate=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn: Any) -> None:
-            # A read-then-write transaction begun DEFERRED fails with "database is locked" under concurrency.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+def read_schema_version(conn: Any) -> int | None:
+    tables = set(inspect(conn).get_table_names())
+    if "schemainfo" in tables:
+        row = conn.execute(text("SELECT version FROM schemainfo WHERE id = 1")).first()
+        if row:
+            return int(row[0])
+    if "meta" in tables:
+        row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+        if row:
+            return int(row[0])
+    return None
 
 
 def create_schema(engine: Engine) -> None:
     """Create missing tables and apply pending migrations."""
+    with engine.connect() as probe:
+        existing = read_schema_version(probe)
     SQLModel.metadata.create_all(engine)
     with Session(engine) as s:
-        row = s.get(models.Meta, "schema_version")
-        current = int(row.value) if row else SCHEMA_VERSION
+        conn = s.connection()
+        current = existing if existing is not None else SCHEMA_VERSION
         for version in sorted(v for v in MIGRATIONS if v > current):
-            MIGRATIONS[version](s.connection())
-        if row is None:
-            s.add(models.Meta(key="schema_version", value=str(SCHEMA_VERSION)))
-        else:
-            row.value = str(SCHEMA_VERSION)
-            s.add(row)
+            MIGRATIONS[version](conn)
+        row = s.get(models.SchemaInfo, 1) or models.SchemaInfo(id=1, version=SCHEMA_VERSION)
+        row.version = SCHEMA_VERSION
+        s.add(row)
         s.commit()
 
 
 class Database:
-    """The one handle services use: `with db.tx() as s:` is one transaction."""
+    """The one handle services use: `with db.tx() as s:` is one transaction (joined when nested)."""
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
+        self._reader = _sqlite_engine(self.url, immediate=False) if self.is_sqlite else self.engine
+        self._local = threading.local()
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._hot: Any = None
         create_schema(self.engine)
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
+    @property
+    def in_tx(self) -> bool:
+        return getattr(self._local, "session", None) is not None
+
     @contextmanager
     def tx(self) -> Iterator[Session]:
+        """One transaction; inside another on this thread, the same one (committed by the outermost)."""
+        current: Session | None = getattr(self._local, "session", None)
+        if current is not None:
+            yield current
+            current.flush()  # as after a commit: new rows have their ids when the block ends
+            return
         with Session(self.engine, expire_on_commit=False) as session:
+            self._local.session = session
+            self._local.undo = []
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
+                for undo in self._local.undo:
+                    undo()
+                raise
+            finally:
+                self._local.session = None
+                self._local.undo = []
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Session]:
+        """A part of the current transaction that can fail on its own (one message of a batch)."""
+        with self.tx() as s:
+            undo_before = len(self._local.undo)
+            nested = s.begin_nested()
+            try:
+                yield s
+                nested.commit()
+            except BaseException:
+                nested.rollback()
+                for undo in self._local.undo[undo_before:]:
+                    undo()
+                del self._local.undo[undo_before:]
                 raise
 
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Run `undo` if the current transaction (or savepoint) rolls back: for in-memory caches."""
+        if self.in_tx:
+            self._local.undo.append(undo)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session; joins the current transaction if there is one."""
+        if self.in_tx:
+            with self.tx() as s:
+                yield s
+            return
+        with Session(self._reader, expire_on_commit=False) as session:
+            yield session  # closing ends the transaction without expiring what was loaded
+
     def insert_ignore(self, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-        """INSERT rows in one transaction, skipping those that break a unique constraint.
+        """INSERT rows, skipping those that break a unique constraint, in the current transaction.
 
         The hot path of acknowledgement ingest: straight to the driver with one prepared statement, because the
         ORM's per-statement overhead is ten times the cost of the write itself.
         """
         if not rows:
             return
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
         cols = list(rows[0])
         key = (table.name, tuple(cols))
         sql = self._insert_sql.get(key)
@@ -154,33 +266,16 @@ class Database:
             self._insert_sql[key] = sql
         types = [table.c[c].type for c in cols]
         params = [tuple(self._bind(t, r[c]) for t, c in zip(types, cols, strict=True)) for r in rows]
-        if self._hot is None:
-            self._hot = self.engine.raw_connection()  # kept checked out: one connection for the hot path
-        raw = self._hot
-        try:
-            cur = raw.cursor()
-            if self.is_sqlite:
-                cur.execute("BEGIN IMMEDIATE")
-            cur.executemany(sql, params)
-            if self.is_sqlite:
-                cur.execute("COMMIT")
-            else:
-                raw.commit()
-            cur.close()
-        except BaseException:
-            try:
-                raw.rollback()
-            finally:
-                raw.invalidate()
-                self._hot = None
-            raise
+        with self.tx() as s:
+            s.connection().exec_driver_sql(sql, params)
 
     def _bind(self, type_: Any, value: Any) -> Any:
         if value is None:
             return None
         if isinstance(type_, UTCDateTime):
             naive = type_.process_bind_param(value, None)
-            return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.is_sqlite else naive  # type: ignore[union-attr]
+            assert naive is not None
+            return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.is_sqlite else naive
         if isinstance(value, list | dict):
             return json.dumps(value, ensure_ascii=False)
         return value
@@ -190,7 +285,6 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
-        if self._hot is not None:
-            self._hot.close()
-            self._hot = None
         self.engine.dispose()
+        if self._reader is not self.engine:
+            self._reader.dispose()

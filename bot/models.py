@@ -3,22 +3,67 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.dbtypes import UTCDateTime
 
-
-def _dt(**kw: object) -> object:
-    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[arg-type]
+_REQUIRED: Any = ...
 
 
-class Meta(SQLModel, table=True):
-    """Small key/value state: the schema version, the outbox throttle, commands waiting for “确认”."""
+def _dt(*, default: Any = _REQUIRED, index: bool = False) -> Any:
+    """A timezone-aware datetime column (stored as UTC on both databases); required unless a default is given."""
+    if default is _REQUIRED:
+        return Field(sa_type=UTCDateTime, index=index)
+    return Field(default=default, sa_type=UTCDateTime, index=index)
 
-    key: str = Field(primary_key=True)
-    value: str
+
+class SchemaInfo(SQLModel, table=True):
+    """The schema version this database was migrated to (one row)."""
+
+    id: int = Field(default=1, primary_key=True)
+    version: int
+
+
+class PendingConfirmation(SQLModel, table=True):
+    """A far-reaching command (a fan-out) waiting for its sender's “确认”; one per person and conversation."""
+
+    conversation: str = Field(primary_key=True)  # the room id, or "-" for a private chat
+    contact_id: str = Field(primary_key=True)
+    text: str  # the command as typed: it is parsed and run again when confirmed
+    expires_at: datetime = _dt()
+
+
+class SenderState(SQLModel, table=True):
+    """The send pace of one account after WeChat said 操作过于频繁 (kept across restarts)."""
+
+    account: str = Field(default="", primary_key=True)
+    slowdown: int = 1
+    strikes: int = 0
+    last_throttle: datetime | None = _dt(default=None)
+    paused_until: datetime | None = _dt(default=None)
+
+
+class GatewayState(SQLModel, table=True):
+    """What the running bot of one account last said about its connection, for `status` and the admins."""
+
+    account: str = Field(default="", primary_key=True)
+    gateway: str = ""
+    connected: bool = False
+    since: datetime | None = _dt(default=None)
+    heartbeat_at: datetime | None = _dt(default=None)  # the process was alive then
+    last_received_at: datetime | None = _dt(default=None)
+    last_sent_at: datetime | None = _dt(default=None)
+
+
+class Revision(SQLModel, table=True):
+    """A counter per kind of shared data (calendar, staff, roster …), bumped by whoever changes it — a command-line
+    tool, the web console or another bot process — so a running bot knows to reload what it caches."""
+
+    topic: str = Field(primary_key=True)
+    revision: int = 0
 
 
 class Room(SQLModel, table=True):
@@ -70,12 +115,16 @@ class GrantCode(SQLModel, table=True):
 
 
 class Inbound(SQLModel, table=True):
-    """Messages already processed: by platform id and by content fingerprint (redeliveries change ids)."""
+    """The journal of incoming messages: written on arrival (one small insert), processed from here. Unique by
+    platform id and by content fingerprint, so a redelivery (even with a new id) is dropped on arrival."""
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(unique=True)
     fingerprint: str = Field(unique=True)
-    at: datetime = _dt(index=True)
+    at: datetime = _dt(index=True)  # when it arrived
+    payload: dict | None = Field(default=None, sa_column=Column(JSON))  # the message, to process after a crash
+    status: str = Field(default="pending", index=True)  # pending | done | failed
+    processed_at: datetime | None = _dt(default=None)
 
 
 class OutboxItem(SQLModel, table=True):
@@ -84,12 +133,13 @@ class OutboxItem(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_status_nb", "status", "not_before"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(default="", index=True)  # the bot account that sends it ("" for a single account)
     room_id: str | None = None
     contact_id: str | None = None
     text: str = ""
     mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     file_path: str | None = None
-    status: str = "pending"  # pending | sending | sent | failed
+    status: str = "pending"  # a SendStatus
     priority: int = 0  # lower goes first: 0 replies, 5 bulk
     not_before: datetime = _dt()
     attempts: int = 0

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from dataclasses import dataclass, field
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot import revisions
 from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.gateways.base import Member, RoomInfo
 from bot.models import Contact, Room, RoomMember, StaffBinding
+from bot.revisions import Watcher
+from bot.texts import common as texts
 
 log = logging.getLogger("banzhu.people")
 
@@ -29,7 +33,8 @@ class Role(enum.IntFlag):
     ANYONE = STUDENT | TEACHER | COORDINATOR | ADMIN
 
 
-ROLE_NAMES = {Role.STUDENT: "学生", Role.TEACHER: "老师", Role.COORDINATOR: "教学点负责人", Role.ADMIN: "管理员"}
+ROLE_NAMES = {Role.STUDENT: texts.ROLE_NAMES["student"], Role.TEACHER: texts.ROLE_NAMES["teacher"],
+              Role.COORDINATOR: texts.ROLE_NAMES["coordinator"], Role.ADMIN: texts.ROLE_NAMES["admin"]}
 ROLE_BY_KEY = {"teacher": Role.TEACHER, "coordinator": Role.COORDINATOR, "admin": Role.ADMIN}
 
 
@@ -58,6 +63,16 @@ class People:
         self._rooms: dict[str, tuple[str, str | None]] = {}  # room id -> (topic, group name)
         self._members: dict[tuple[str | None, str], tuple[str, str]] = {}  # (room, contact) -> (name, alias)
         self.ambiguous: dict[str, set[str]] = {}  # group -> other room ids whose topic also matches it
+        self.bot_ids: set[str] = set()  # the bot's own contact ids (set at login): never a member, never staff
+        self._lock = threading.RLock()  # messages and timed jobs run on different threads
+        self._staff_changes = Watcher(db, clock, "staff")  # grants and revokes from the command line
+
+    def invalidate_caches(self) -> None:
+        """Forget everything cached (after a rolled-back transaction)."""
+        with self._lock:
+            self._staff_cache = None
+            self._rooms.clear()
+            self._members.clear()
 
     # -- staff ---------------------------------------------------------------------------------------------------
     def sync_config_staff(self) -> None:
@@ -77,14 +92,19 @@ class People:
         self._staff_cache = None
 
     def _staff(self) -> dict[str, Person]:
-        if self._staff_cache is None:
+        if self._staff_changes.changed():
+            self._staff_cache = None
+        cache = self._staff_cache
+        if cache is None:
             with self.db.tx() as s:
                 rows = list(s.exec(select(StaffBinding)))
-            self._staff_cache = {r.contact_id: self._person(r) for r in rows}
-        return self._staff_cache
+            cache = self._staff_cache = {r.contact_id: self._person(r) for r in rows}
+        return cache
 
     def invalidate(self) -> None:
+        """Staff bindings changed: forget them here, and tell other processes."""
         self._staff_cache = None
+        revisions.bump(self.db, "staff")
 
     def _person(self, row: StaffBinding) -> Person:
         role = ROLE_BY_KEY[row.role]
@@ -109,6 +129,10 @@ class People:
     def staff_ids(self) -> set[str]:
         return set(self._staff())
 
+    def not_members(self) -> set[str]:
+        """Contacts never counted as a class member: staff and the bot itself."""
+        return self.staff_ids() | self.bot_ids
+
     def admins(self) -> list[Person]:
         return [p for p in self._staff().values() if p.role == Role.ADMIN]
 
@@ -130,7 +154,9 @@ class People:
         if cached and cached[0] == room.topic:
             return self.config.group_by_name(cached[1]) if cached[1] else None
         group = self._group_for_room(room)
-        self._rooms[room.room_id] = (room.topic, group.name if group else None)
+        with self._lock:
+            self._rooms[room.room_id] = (room.topic, group.name if group else None)
+        self.db.on_rollback(self.invalidate_caches)
         return group
 
     def _group_for_room(self, room: RoomInfo) -> ClassGroup | CoordinatorGroup | None:
@@ -162,6 +188,12 @@ class People:
             log.warning("room %r (%s) matches no configured group; ignoring it", room.topic, room.room_id)
         return group
 
+    def group_of_room_id(self, room_id: str) -> str | None:
+        """The configured group name a known room id is bound to."""
+        with self.db.tx() as s:
+            row = s.get(Room, room_id)
+            return row.group_name if row else None
+
     def room_of_group(self, group_name: str) -> str | None:
         with self.db.tx() as s:
             row = s.exec(select(Room).where(Room.group_name == group_name)).first()
@@ -170,7 +202,8 @@ class People:
     def bound_rooms(self) -> dict[str, str]:
         """group name -> room id for every bound room."""
         with self.db.tx() as s:
-            return {r.group_name: r.room_id for r in s.exec(select(Room).where(Room.group_name != None))}  # noqa: E711
+            rows = s.exec(select(Room).where(col(Room.group_name).is_not(None))).all()
+            return {r.group_name: r.room_id for r in rows if r.group_name}
 
     # -- members -------------------------------------------------------------------------------------------------
     def seen(self, room_id: str | None, member: Member) -> None:
@@ -178,7 +211,9 @@ class People:
         key = (room_id, member.contact_id)
         if self._members.get(key) == (member.name, member.alias):
             return
-        self._members[key] = (member.name, member.alias)
+        with self._lock:
+            self._members[key] = (member.name, member.alias)
+        self.db.on_rollback(self.invalidate_caches)
         now = self.clock.now()
         with self.db.tx() as s:
             c = s.get(Contact, member.contact_id)
@@ -196,11 +231,14 @@ class People:
                     m.active, m.left_at = True, None
                     s.add(m)
 
-    def sync_room(self, room: RoomInfo) -> None:
-        """Make the stored member list match the platform's (joins and leaves)."""
-        for key in [k for k in self._members if k[0] == room.room_id]:
-            del self._members[key]
+    def sync_room(self, room: RoomInfo) -> list[Member]:
+        """Make the stored member list match the platform's (joins and leaves); returns the contacts who joined."""
+        with self._lock:
+            for key in [k for k in self._members if k[0] == room.room_id]:
+                del self._members[key]
+        self.db.on_rollback(self.invalidate_caches)
         now = self.clock.now()
+        joined: list[Member] = []
         current = {m.contact_id: m for m in room.members}
         with self.db.tx() as s:
             stored = {m.contact_id: m for m in s.exec(select(RoomMember).where(RoomMember.room_id == room.room_id))}
@@ -211,21 +249,26 @@ class People:
                 row = stored.get(cid)
                 if row is None:
                     s.add(RoomMember(room_id=room.room_id, contact_id=cid, alias=m.alias, joined_at=now))
+                    joined.append(m)
                 elif not row.active or row.alias != m.alias:
+                    if not row.active:
+                        joined.append(m)
                     row.active, row.left_at, row.alias = True, None, m.alias
                     s.add(row)
             for cid, row in stored.items():
                 if cid not in current and row.active:
                     row.active, row.left_at = False, now
                     s.add(row)
-        for cid, m in current.items():
-            self._members[(room.room_id, cid)] = (m.name, m.alias)
+        with self._lock:
+            for cid, m in current.items():
+                self._members[(room.room_id, cid)] = (m.name, m.alias)
+        return joined
 
     def members(self, room_id: str) -> list[Member]:
         """Active members of a room, with their names and aliases."""
         with self.db.tx() as s:
-            rows = s.exec(select(RoomMember, Contact).join(Contact, Contact.contact_id == RoomMember.contact_id)
+            rows = s.exec(select(RoomMember, Contact).join(Contact, col(Contact.contact_id) == col(RoomMember.contact_id))
                           .where(RoomMember.room_id == room_id, RoomMember.active == True)  # noqa: E712
-                          .order_by(RoomMember.joined_at, RoomMember.contact_id)).all()
+                          .order_by(col(RoomMember.joined_at), col(RoomMember.contact_id))).all()
         return [Member(m.contact_id, c.name, m.alias) for m, c in rows]
 

@@ -6,22 +6,27 @@ Phone numbers and 学号 are never shown in group messages.
 
 from __future__ import annotations
 
-import csv
-import io
+import enum
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from bot import revisions
+from bot.clock import Clock
+from bot.config import Config
+from bot.db import Database
 from bot.gateways.base import Member
-from bot.models import Student
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.kernel.aliases import compile_alias_pattern, parse_alias
+from bot.kernel.tables import Sheet, find_header, read_table
+from bot.models import Ack, Contact, Question, RoomMember, Student
+from bot.revisions import Watcher
+from bot.texts import files
+from bot.texts import people as texts
 
 log = logging.getLogger("banzhu.roster")
 
@@ -45,7 +50,7 @@ class RowError:
     fatal: bool = True
 
     def __str__(self) -> str:
-        return f"第{self.row}行：{self.message}"
+        return files.ROW.format(row=self.row, message=self.message)
 
 
 @dataclass
@@ -60,127 +65,49 @@ class ImportReport:
         return not any(e.fatal for e in self.errors)
 
 
-def _norm_header(h: object) -> str:
-    return re.sub(r"\s+", "", str(h or "")).lower()
-
-
-def read_table(path: Path) -> list[list[str]]:
-    """Rows of a CSV (UTF-8 or GBK, as Excel saves it in China) or XLSX file, as stripped strings."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        rows = [["" if v is None else str(v).strip() for v in row] for row in ws.iter_rows(values_only=True)]
-        wb.close()
-        return rows
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError(f"{path}: not UTF-8 or GBK text")
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-
-
-def parse_roster(rows: list[list[str]], known_classes: set[str] | None = None) -> tuple[list[Student], list[RowError]]:
+def parse_roster(sheet: Sheet, known_classes: set[str] | None = None) -> tuple[list[Student], list[RowError]]:
     """Validate roster rows; every bad row is reported with its 1-based row number in the file."""
     errors: list[RowError] = []
-    if not rows:
-        return [], [RowError(1, "文件是空的")]
-    header = [_norm_header(h) for h in rows[0]]
-    index: dict[str, int] = {}
-    for key, names in COLUMNS.items():
-        for i, h in enumerate(header):
-            if h in {_norm_header(n) for n in names}:
-                index[key] = i
-                break
-    missing = [COLUMNS[k][0] for k in REQUIRED if k not in index]
-    if missing:
-        return [], [RowError(1, f"缺少列：{'、'.join(missing)}（表头需要 学号、姓名、班级、教学点）")]
+    if not sheet.rows:
+        return [], [RowError(1, files.EMPTY_FILE)]
+    header = find_header(sheet, COLUMNS, REQUIRED)
+    if header is None:
+        best = find_header(sheet, COLUMNS)
+        have = set(best.columns) if best else set()
+        missing = [COLUMNS[k][0] for k in REQUIRED if k not in have]
+        required = "、".join(COLUMNS[k][0] for k in REQUIRED)
+        return [], [RowError(best.row if best else 1, files.MISSING_COLUMNS.format(columns="、".join(missing),
+                                                                                 required=required))]
     students: list[Student] = []
     seen: dict[str, int] = {}
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-
+    for n, row in header.data():
         def get(key: str, row: list[str] = row) -> str:
-            i = index.get(key)
-            return re.sub(r"\s+", "", row[i]) if i is not None and i < len(row) else ""
+            return re.sub(r"\s+", "", header.get(row, key))
 
         no, name, cls = get("student_no"), get("name"), get("class_name")
-        if no.endswith(".0"):  # Excel made the 学号 a number
-            no = no[:-2]
+        no = no[:-2] if no.endswith(".0") else no  # a 学号 Excel made a number, saved as CSV
         if not no:
-            errors.append(RowError(n, "缺少学号"))
+            errors.append(RowError(n, files.NO_STUDENT_NO))
             continue
         if not STUDENT_NO.match(no):
-            errors.append(RowError(n, f"学号格式不对：{no}（应为6—13位数字）"))
+            errors.append(RowError(n, files.BAD_STUDENT_NO.format(no=no)))
             continue
         if no in seen:
-            errors.append(RowError(n, f"学号 {no} 重复（与第{seen[no]}行相同）"))
+            errors.append(RowError(n, files.DUPLICATE_NO.format(no=no, first=seen[no])))
             continue
         seen[no] = n
         if not name:
-            errors.append(RowError(n, "缺少姓名"))
+            errors.append(RowError(n, files.NO_NAME))
             continue
         if not cls:
-            errors.append(RowError(n, "缺少班级"))
+            errors.append(RowError(n, files.NO_CLASS))
             continue
         if known_classes is not None and cls not in known_classes:
-            errors.append(RowError(n, f"班级“{cls}”不在配置里（config.yaml 的 groups.classes）"))
+            errors.append(RowError(n, files.UNKNOWN_CLASS.format(name=cls)))
             continue
         students.append(Student(student_no=no, name=name, class_name=cls, point=get("point"), phone=get("phone"),
                                 major=get("major"), grade=get("grade")))
     return students, errors
-
-
-DEFAULT_ALIAS_PATTERNS = ("姓名-学号", "学号姓名", "姓名（学号后四位）")
-_PLACEHOLDERS = {"姓名": r"(?P<name>[\u4e00-\u9fff·]{2,5})", "学号后四位": r"(?P<tail>\d{4})",
-                 "学号": r"(?P<no>\d{6,13})"}
-
-
-def compile_alias_pattern(pattern: str) -> re.Pattern[str]:
-    """'姓名-学号' -> a regex; separators between the parts are forgiving (-, _, —, spaces, or none)."""
-    out, i = "", 0
-    while i < len(pattern):
-        for key in ("学号后四位", "姓名", "学号"):
-            if pattern.startswith(key, i):
-                out += _PLACEHOLDERS[key]
-                i += len(key)
-                break
-        else:
-            ch = pattern[i]
-            if ch in "-_—－ ":
-                out += r"\s*[-_—－\s]?\s*"
-            elif ch in "（(":
-                out += r"\s*[（(]"
-            elif ch in "）)":
-                out += r"[)）]"
-            else:
-                out += re.escape(ch)
-            i += 1
-    if "(?P<name>" not in out or ("(?P<no>" not in out and "(?P<tail>" not in out):
-        raise ValueError(f"alias pattern {pattern!r} needs 姓名 and 学号 (or 学号后四位)")
-    return re.compile(r"^\s*" + out.replace(r"\s*\s*", r"\s*") + r"\s*$")
-
-
-def parse_alias(alias: str, patterns: tuple[re.Pattern[str], ...] | None = None) -> tuple[str, str | None, str | None] | None:
-    """(name, full 学号 or None, last four digits or None) from a conventional alias."""
-    alias = alias.strip()
-    for pattern in patterns or _DEFAULT_COMPILED:
-        m = pattern.match(alias)
-        if m:
-            g = m.groupdict()
-            return g["name"], g.get("no"), g.get("tail")
-    return None
-
-
-_DEFAULT_COMPILED = tuple(compile_alias_pattern(p) for p in DEFAULT_ALIAS_PATTERNS)
 
 
 def clean_name(shown: str) -> str:
@@ -190,35 +117,67 @@ def clean_name(shown: str) -> str:
     return cleaned or shown
 
 
+class Bind(enum.Enum):
+    """The outcome of /绑定; the handler chooses the words."""
+
+    OK = "ok"
+    UNKNOWN_NUMBER = "unknown number"
+    OTHER_CLASS = "other class"
+    NAME_MISMATCH = "name mismatch"
+    TAKEN = "claimed by another contact"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A class group's members against its roster (/成员)."""
+
+    present: int  # members, without staff and the bot
+    roster: int
+    bound: int
+    unmatched: list[str]  # how members without a roster match are shown
+    missing: list[str]  # roster names not in the group (未进群)
+
+
 class Roster:
     """Roster storage and member matching for one school."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.db = app.db
+    def __init__(self, db: Database, config: Config, clock: Clock) -> None:
+        self.db = db
+        self.config = config
         self._names: dict[str, str] | None = None  # contact id -> roster name, for bound students
         self._tried: dict[tuple[str, str], str] = {}  # (class, contact) -> alias already matched against
-        self._staff_names = frozenset(s.name for s in app.config.staff)
-        self._patterns = tuple(compile_alias_pattern(p) for p in app.config.alias_patterns)
+        self._staff_names = frozenset(s.name for s in config.staff)
+        self._patterns = tuple(compile_alias_pattern(p) for p in config.alias_patterns)
+        self._lock = threading.RLock()
+        self._changes = Watcher(db, clock, "roster")  # imports and bindings by other processes
 
     def _changed(self) -> None:
-        self._names = None
-        self._tried.clear()
+        """The roster or a binding changed: forget caches here, and tell other processes."""
+        self.invalidate_caches()
+        revisions.bump(self.db, "roster")
+
+    def invalidate_caches(self) -> None:
+        with self._lock:
+            self._names = None
+            self._tried.clear()
 
     def bound_names(self) -> dict[str, str]:
-        if self._names is None:
+        if self._changes.changed():
+            self.invalidate_caches()
+        names = self._names
+        if names is None:
             with self.db.tx() as s:
                 rows = s.exec(select(Student.contact_id, Student.name).where(Student.contact_id != None)).all()  # noqa: E711
-            self._names = {cid: name for cid, name in rows if cid}
-        return self._names
+            names = self._names = {cid: name for cid, name in rows if cid}
+        return names
 
     # -- import / export -----------------------------------------------------------------------------------------
     def import_file(self, path: Path, *, dry_run: bool = False,
                     progress: Callable[[int, int], None] | None = None) -> ImportReport:
-        """Import a CSV/XLSX roster in one transaction; nothing is written when a fatal error is found."""
-        rows = read_table(path)
-        known = {c.name for c in self.app.config.groups.classes}
-        students, errors = parse_roster(rows, known)
+        """Import a CSV/XLSX roster in one transaction; nothing is written when a fatal error is found.
+        Raises TableError when the file cannot be read at all."""
+        known = {c.name for c in self.config.groups.classes}
+        students, errors = parse_roster(read_table(path), known)
         report = ImportReport(errors=errors)
         if not report.ok or dry_run:
             return report
@@ -243,9 +202,23 @@ class Roster:
                     progress(i, len(students))
         return report
 
+    def export(self, out: Path) -> int:
+        """Write the roster to .xlsx or .csv (UTF-8 with BOM, as Excel opens it); returns how many students."""
+        rows = self.export_rows()
+        if out.suffix.lower() == ".xlsx":
+            from bot.exports import write_sheet
+
+            write_sheet(out, "花名册", rows)
+        else:
+            import csv
+
+            with out.open("w", newline="", encoding="utf-8-sig") as f:
+                csv.writer(f).writerows(rows)
+        return len(rows) - 1
+
     def export_rows(self) -> list[list[str]]:
         with self.db.tx() as s:
-            rows = s.exec(select(Student).order_by(Student.class_name, Student.student_no)).all()
+            rows = s.exec(select(Student).order_by(col(Student.class_name), col(Student.student_no))).all()
         out = [["学号", "姓名", "班级", "教学点", "手机", "专业", "年级"]]
         out += [[r.student_no, r.name, r.class_name, r.point, r.phone, r.major, r.grade] for r in rows]
         return out
@@ -258,8 +231,6 @@ class Roster:
         """Delete a student's personal data: the roster row, and for the matched WeChat contact its name, room
         aliases, unanswered questions and the words of its acknowledgements (the fact and time of an ack stay,
         anonymous, so class figures do not change)."""
-        from bot.models import Ack, Contact, Question, RoomMember
-
         self._changed()
         with self.db.tx() as s:
             st = s.get(Student, student_no)
@@ -278,18 +249,26 @@ class Roster:
                     s.add(m)
                 contact = s.get(Contact, cid)
                 if contact:
-                    contact.name = "（已删除）"
+                    contact.name = texts.FORGOTTEN
                     s.add(contact)
             return True
 
     # -- matching ------------------------------------------------------------------------------------------------
     def students_of(self, class_name: str) -> list[Student]:
         with self.db.tx() as s:
-            return list(s.exec(select(Student).where(Student.class_name == class_name).order_by(Student.student_no)))
+            return list(s.exec(select(Student).where(Student.class_name == class_name).order_by(col(Student.student_no))))
+
+    def student(self, student_no: str) -> Student | None:
+        with self.db.tx() as s:
+            return s.get(Student, student_no)
+
+    def student_of_contact(self, contact_id: str) -> Student | None:
+        with self.db.tx() as s:
+            return s.exec(select(Student).where(Student.contact_id == contact_id)).first()
 
     def students_of_all(self) -> list[Student]:
         with self.db.tx() as s:
-            return list(s.exec(select(Student).order_by(Student.class_name, Student.student_no)))
+            return list(s.exec(select(Student).order_by(col(Student.class_name), col(Student.student_no))))
 
     def by_contact(self, contact_ids: Iterable[str]) -> dict[str, Student]:
         ids = list(contact_ids)
@@ -299,11 +278,20 @@ class Roster:
             rows = s.exec(select(Student).where(col(Student.contact_id).in_(ids))).all()
         return {r.contact_id: r for r in rows if r.contact_id}
 
+    def compare(self, class_name: str, members: list[Member], not_members: set[str]) -> Comparison:
+        present = [m for m in members if m.contact_id not in not_members]
+        bound = self.by_contact(m.contact_id for m in present)
+        roster = self.students_of(class_name)
+        ids = {m.contact_id for m in present}
+        return Comparison(len(present), len(roster), len(bound), [m.shown for m in present if m.contact_id not in bound],
+                          [s.name for s in roster if not s.contact_id or s.contact_id not in ids])
+
     def match_alias(self, class_name: str, member: Member) -> tuple[Student | None, str | None]:
         """(student, conflict message) for a member whose alias follows the convention; binds on success."""
         if self._tried.get((class_name, member.contact_id)) == member.alias:
             return None, None  # nothing new to learn from the same alias
-        self._tried[(class_name, member.contact_id)] = member.alias
+        with self._lock:
+            self._tried[(class_name, member.contact_id)] = member.alias
         parsed = parse_alias(member.alias, self._patterns) if member.alias else None
         if parsed is None:
             return None, None
@@ -320,35 +308,37 @@ class Roster:
                 return None, None
             st = candidates[0]
             if st.name != name:
-                return None, f"群昵称“{member.alias}”的姓名与学号 {st.student_no} 登记的姓名“{st.name}”不一致"
+                return None, texts.ALIAS_NAME_MISMATCH.format(alias=member.alias, no=st.student_no, name=st.name)
             if st.contact_id and st.contact_id != member.contact_id:
-                return None, f"学号 {st.student_no}（{st.name}）已被另一位群成员认领，现在又被“{member.alias}”认领"
+                return None, texts.ALIAS_TAKEN.format(no=st.student_no, name=st.name, alias=member.alias)
             if st.contact_id != member.contact_id:
                 st.contact_id = member.contact_id
                 s.add(st)
-                self._names = None
+                self._changed()
+                self.db.on_rollback(self.invalidate_caches)
             return st, None
 
-    def bind(self, class_name: str | None, contact_id: str, student_no: str, name: str) -> tuple[Student | None, str]:
-        """/绑定 学号 姓名: returns (student, '') or (None, a polite reason)."""
+    def bind(self, class_name: str | None, contact_id: str, student_no: str, name: str) -> tuple[Bind, Student | None]:
+        """/绑定 学号 姓名: bind this contact to the roster row, if the number, name and class agree."""
         with self.db.tx() as s:
             st = s.get(Student, student_no)
             if st is None:
-                return None, "没有找到这个学号，请核对后再试。"
+                return Bind.UNKNOWN_NUMBER, None
             if class_name and st.class_name != class_name:
-                return None, "这个学号不在本班名单里，请核对。"
+                return Bind.OTHER_CLASS, st
             if st.name != name:
-                return None, "学号和姓名对不上，请核对后再试。"
+                return Bind.NAME_MISMATCH, st
             if st.contact_id and st.contact_id != contact_id:
-                return None, "这个学号已经被其他微信号绑定，已转告导学教师核实。"
+                return Bind.TAKEN, st
             for other in s.exec(select(Student).where(Student.contact_id == contact_id)):
                 if other.student_no != student_no:
                     other.contact_id = None
                     s.add(other)
             st.contact_id = contact_id
             s.add(st)
-            self._changed()
-            return st, ""
+        self._changed()
+        self.db.on_rollback(self.invalidate_caches)
+        return Bind.OK, st
 
     def display_names(self, room_id: str, members: list[Member]) -> dict[str, str]:
         """contact id -> a name fit for the group: the roster name when matched, else the alias without digits."""
@@ -361,5 +351,6 @@ class Roster:
             else:
                 shown = clean_name(m.shown)
                 # Someone calling themselves 王老师 is shown by their WeChat name, so staff are not misled.
-                out[m.contact_id] = f"{clean_name(m.name)}（群昵称：{shown}）" if shown in staff_names else shown
+                out[m.contact_id] = texts.IMPERSONATOR.format(name=clean_name(m.name), alias=shown) \
+                    if shown in staff_names else shown
         return out

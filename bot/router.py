@@ -1,47 +1,54 @@
-"""Command registry, parsing, role checks and dedupe.
+"""Commands and message rules: declared next to their code, checked and run by the dispatcher.
 
-A handler declares its command name, aliases, who may use it and where, next to its code:
+A command declares its name and aliases, who may use it and where, its argument parser (pure: text and the local
+time in, a typed value or a UsageError out), its usage line, whether it asks for 确认 and when:
 
     router = Router("notices")
 
-    @router.command("通知", aliases=("notice",), roles=Role.STAFF, rooms=Where.CLASS | Where.COORDINATOR,
-                    help="发布通知并统计“收到”", example="/通知 周五前完成形考作业2")
-    async def publish(ctx: Context, args: str) -> None: ...
+    @router.command("通知", aliases=("notice",), roles=Role.STAFF, rooms=Where.GROUP, scoped=True,
+                    parse=parse_notice, usage="/通知 [截止 时间] 内容", example="/通知 周五前完成形考作业2",
+                    confirm=fan_out_summary, help="发布通知并统计“收到”")
+    def publish(ctx: Context, args: NoticeArgs) -> None: ...
 
-Non-command messages go to `@router.message(...)` handlers in order; the first that returns True consumes it.
+Messages that are not commands go to the message rules in order; a rule returns whether it matched, and a rule
+that `claims` stops the chain when it matched. Cross-cutting work — permissions, confirmation, audit and the error
+reply — runs around the handler as middleware, never inside it.
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
-import hashlib
-import json
 import logging
 import re
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-
-from sqlalchemy.exc import IntegrityError
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.config import ClassGroup, CoordinatorGroup
 from bot.gateways.base import Incoming
-from bot.models import Inbound, Meta
 from bot.people import ROLE_NAMES, Person, Role
-from bot.texts.common import NOT_YOUR_CLASS
+from bot.texts import common as texts
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.calendar.service import Calendar
+    from bot.config import Config
+    from bot.digests.service import Digests
+    from bot.handbook.service import Handbook
+    from bot.notices.service import Notices
+    from bot.people import People
+    from bot.questions import Questions
+    from bot.roster import Roster
+    from bot.services import Services
+    from bot.staff import Staff
 
 log = logging.getLogger("banzhu.router")
 
-MAX_INPUT_CHARS = 4000
-CONFIRM_MINUTES = 10
 CONFIRM_WORDS = {"确认", "确定", "确认发送", "是", "好", "yes", "y", "ok"}
-CANCEL_WORDS = {"取消", "算了", "不", "否", "no", "n"}  # longer messages are cut before parsing; WeChat itself caps far below 100 KB
+CANCEL_WORDS = {"取消", "算了", "不", "否", "no", "n"}
+
+T = TypeVar("T")
 
 
 class Where(enum.IntFlag):
@@ -52,23 +59,30 @@ class Where(enum.IntFlag):
     ANYWHERE = CLASS | COORDINATOR | PRIVATE
 
 
-WHERE_NAMES = {Where.CLASS: "班级群", Where.COORDINATOR: "负责人群", Where.PRIVATE: "私聊"}
+WHERE_NAMES = {Where.CLASS: texts.PLACE_NAMES["class"], Where.COORDINATOR: texts.PLACE_NAMES["coordinator"],
+               Where.PRIVATE: texts.PLACE_NAMES["private"]}
+
+
+class UsageError(ValueError):
+    """Arguments a command cannot take; the message (Chinese, for the person typing) is the reply. Empty: reply
+    with the command's declared usage."""
 
 
 @dataclass
 class Context:
-    """Everything a handler needs, passed explicitly."""
+    """Everything a handler needs, passed explicitly: the message, who sent it where, and the services."""
 
-    app: App
+    services: Services
     msg: Incoming
     sender: Person
     group: ClassGroup | CoordinatorGroup | None
-    text: str = ""  # normalised, without a leading @bot
+    text: str = ""  # cleaned, without a leading @bot
     at_bot: bool = False
-    command: Command | None = None
-    confirmed: bool = False  # re-run of a command the sender has just confirmed
-    then: Callable[[], Awaitable[None]] | None = None  # the confirmed action, run by the dispatcher
+    command: Command[Any] | None = None
+    confirmed: bool = False  # the re-run of a command its sender has just confirmed
+    commands: list[Command[Any]] = field(default_factory=list)  # every declared command (for /帮助)
 
+    # -- who, where, when ----------------------------------------------------------------------------------------
     @property
     def room_id(self) -> str | None:
         return self.msg.room.room_id if self.msg.room else None
@@ -83,16 +97,70 @@ class Context:
     def class_group(self) -> ClassGroup | None:
         return self.group if isinstance(self.group, ClassGroup) else None
 
+    @property
+    def coordinator_group(self) -> CoordinatorGroup | None:
+        return self.group if isinstance(self.group, CoordinatorGroup) else None
+
+    @property
+    def place(self) -> str:
+        """For the audit log: the group's name, or 私聊."""
+        return self.group.name if self.group else "私聊"
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.services.config.tz)
+
+    # -- the services, typed -------------------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @property
+    def people(self) -> People:
+        return self.services.people
+
+    @property
+    def roster(self) -> Roster:
+        return self.services.roster
+
+    @property
+    def staff(self) -> Staff:
+        return self.services.staff
+
+    @property
+    def notices(self) -> Notices:
+        return self.services.notices
+
+    @property
+    def calendar(self) -> Calendar:
+        return self.services.calendar
+
+    @property
+    def handbook(self) -> Handbook:
+        return self.services.handbook
+
+    @property
+    def questions(self) -> Questions:
+        return self.services.questions
+
+    @property
+    def digests(self) -> Digests:
+        return self.services.digests
+
+    # -- replying ------------------------------------------------------------------------------------------------
     def reply(self, text: str, *, mention: bool = True, mentions: Iterable[str] = (), file_path: str | None = None,
               priority: int = 0) -> None:
         """Answer where the message came from: in the room @-mentioning the sender, or privately."""
+        outbox = self.services.outbox
         if self.msg.room:
             ids = ([self.sender.contact_id] if mention else []) + [m for m in mentions if m != self.sender.contact_id]
-            self.app.outbox.enqueue(text=text, room_id=self.msg.room.room_id, mentions=ids, file_path=file_path,
-                                    priority=priority)
+            outbox.enqueue(text=text, room_id=self.msg.room.room_id, mentions=ids, file_path=file_path,
+                           priority=priority)
         else:
-            self.app.outbox.enqueue(text=text, contact_id=self.sender.contact_id, file_path=file_path,
-                                    priority=priority)
+            outbox.enqueue(text=text, contact_id=self.sender.contact_id, file_path=file_path, priority=priority)
 
     def say(self, text: str, *, mentions: Iterable[str] = (), priority: int = 0) -> None:
         """Post to the current conversation without mentioning the sender."""
@@ -100,35 +168,41 @@ class Context:
 
     def tell(self, contact_id: str, text: str, file_path: str | None = None, priority: int = 0) -> None:
         """A private message to one contact."""
-        self.app.outbox.enqueue(text=text, contact_id=contact_id, file_path=file_path, priority=priority)
-
-    def confirm(self, summary: str, action: Callable[[], Awaitable[None]]) -> None:
-        """Ask the sender to confirm a far-reaching action (a fan-out) before it runs. What is kept is the command
-        itself (in the database, so a restart forgets nothing); on “确认” it runs again, confirmed, and acts."""
-        if self.confirmed:
-            self.then = action
-            return
-        self.app.dispatcher.ask(self)  # type: ignore[union-attr]
-        self.reply(f"{summary}\n回复“确认”发送，回复“取消”放弃（{CONFIRM_MINUTES}分钟内有效）。")
+        self.services.outbox.enqueue(text=text, contact_id=contact_id, file_path=file_path, priority=priority)
 
     def audit(self, action: str, detail: str = "", result: str = "ok") -> None:
-        self.app.audit(self.sender, self.group.name if self.group else "私聊", action, detail, result)
+        self.services.audit.record(self.sender, self.place, action, detail, result)
 
 
-Handler = Callable[[Context, str], Awaitable[None]]
-MessageHandler = Callable[[Context], Awaitable[bool]]
+Parser = Callable[[str, datetime], Any]
+Handler = Callable[[Context, Any], None]
+Confirm = Callable[[Context, Any], "str | None"]
+Rule = Callable[[Context], bool]
+
+
+def no_args(text: str, now: datetime) -> None:
+    """The parser of a command that takes no arguments (anything typed after it is ignored)."""
+    return None
+
+
+def raw_args(text: str, now: datetime) -> str:
+    return text
 
 
 @dataclass
-class Command:
+class Command(Generic[T]):
     name: str
-    handler: Handler
+    handler: Callable[[Context, T], None]
     aliases: tuple[str, ...] = ()
     roles: Role = Role.ANYONE
     rooms: Where = Where.ANYWHERE
     help: str = ""
+    usage: str = ""
     example: str = ""
     scoped: bool = False  # in a class group, only staff responsible for that class may use it
+    parse: Parser = raw_args
+    confirm: Confirm | None = None  # a summary to confirm first, or None to run at once
+    audited: bool = True  # staff use is written to the audit log
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -138,89 +212,42 @@ class Command:
 @dataclass
 class MessageRule:
     name: str
-    handler: MessageHandler
+    handler: Rule
     rooms: Where = Where.ANYWHERE
+    claims: bool = True  # a match stops the rules after it
 
 
 @dataclass
 class Router:
-    """A feature's commands and message handlers; routers are included into the dispatcher in order."""
+    """A feature's commands and message rules; routers are included into the dispatcher in order."""
 
     name: str
-    commands: list[Command] = field(default_factory=list)
+    commands: list[Command[Any]] = field(default_factory=list)
     rules: list[MessageRule] = field(default_factory=list)
 
     def command(self, name: str, *, aliases: tuple[str, ...] = (), roles: Role = Role.ANYONE,
-                rooms: Where = Where.ANYWHERE, help: str = "", example: str = "",
-                scoped: bool = False) -> Callable[[Handler], Handler]:
-        def deco(fn: Handler) -> Handler:
-            self.commands.append(Command(name, fn, aliases, roles, rooms, help, example, scoped))
+                rooms: Where = Where.ANYWHERE, help: str = "", usage: str = "", example: str = "",
+                scoped: bool = False, parse: Parser = raw_args, confirm: Confirm | None = None,
+                audited: bool = True) -> Callable[[Callable[[Context, T], None]], Callable[[Context, T], None]]:
+        def deco(fn: Callable[[Context, T], None]) -> Callable[[Context, T], None]:
+            self.commands.append(Command(name, fn, aliases, roles, rooms, help, usage or f"/{name}", example,
+                                         scoped, parse, confirm, audited))
             return fn
         return deco
 
-    def message(self, name: str, *, rooms: Where = Where.ANYWHERE) -> Callable[[MessageHandler], MessageHandler]:
-        def deco(fn: MessageHandler) -> MessageHandler:
-            self.rules.append(MessageRule(name, fn, rooms))
+    def message(self, name: str, *, rooms: Where = Where.ANYWHERE, claims: bool = True) -> Callable[[Rule], Rule]:
+        def deco(fn: Rule) -> Rule:
+            self.rules.append(MessageRule(name, fn, rooms, claims))
             return fn
         return deco
-
-
-# -- text normalisation ----------------------------------------------------------------------------------------------
-_FULLWIDTH = {ord("／"): "/", ord("＃"): "#", ord("　"): " "}  # the body keeps its own punctuation
-
-
-def normalise(text: str) -> str:
-    """Trim, fold full-width slash, hash and spaces, collapse runs of spaces (line breaks are kept)."""
-    text = text.replace("\u2005", " ").replace("\u00a0", " ")
-    text = text.strip().translate(_FULLWIDTH)
-    return re.sub(r"[ \t]+", " ", text)
-
-
-def strip_mention(text: str, bot_names: Iterable[str]) -> tuple[str, bool]:
-    """Remove a leading @bot (as typed in WeChat) and say whether it was there."""
-    for name in bot_names:
-        for prefix in (f"@{name} ", f"@{name}"):
-            if text.startswith(prefix):
-                return text[len(prefix):].lstrip(), True
-    return text, False
-
-
-def fingerprint(msg: Incoming) -> str:
-    """The same message redelivered after a reconnect may carry a new id but not a new time, sender or text."""
-    room = msg.room.room_id if msg.room else "-"
-    raw = f"{room}|{msg.sender.contact_id}|{int(msg.time.timestamp())}|{msg.text}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-class RecentMessages:
-    """A bounded memory of recent message ids and fingerprints, for the cheap first line of dedupe."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        self.size = size
-        self._order: deque[tuple[str, str]] = deque()
-        self._ids: set[str] = set()
-        self._prints: set[str] = set()
-
-    def add(self, message_id: str, print_: str) -> bool:
-        if message_id in self._ids or print_ in self._prints:
-            return False
-        self._order.append((message_id, print_))
-        self._ids.add(message_id)
-        self._prints.add(print_)
-        if len(self._order) > self.size:
-            old_id, old_print = self._order.popleft()
-            self._ids.discard(old_id)
-            self._prints.discard(old_print)
-        return True
 
 
 class Dispatcher:
-    """Routes one incoming message to a command or a message rule."""
+    """Routes one message to a command or the message rules, with the cross-cutting checks around it."""
 
-    def __init__(self, app: App, routers: list[Router]) -> None:
-        self.app = app
+    def __init__(self, routers: list[Router]) -> None:
         self.routers = routers
-        self.commands: dict[str, Command] = {}
+        self.commands: dict[str, Command[Any]] = {}
         for r in routers:
             for c in r.commands:
                 for n in c.names:
@@ -230,75 +257,15 @@ class Dispatcher:
                     self.commands[key] = c
         # Longest first, so /未确认 wins over a shorter prefix and "/通知周五…" (no space) still parses.
         self._names = sorted(self.commands, key=len, reverse=True)
-        self._recent = RecentMessages()
 
-    # -- confirmations -------------------------------------------------------------------------------------------
-    @staticmethod
-    def _confirm_key(ctx: Context) -> str:
-        return f"confirm:{ctx.room_id or '-'}:{ctx.sender.contact_id}"
-
-    def ask(self, ctx: Context) -> None:
-        """Remember the command the sender must confirm (one per person and conversation)."""
-        expires = self.app.clock.now() + timedelta(minutes=CONFIRM_MINUTES)
-        with self.app.db.tx() as s:
-            row = s.get(Meta, self._confirm_key(ctx)) or Meta(key=self._confirm_key(ctx), value="")
-            row.value = json.dumps({"text": ctx.text, "expires": expires.isoformat()}, ensure_ascii=False)
-            s.add(row)
-
-    async def _answer_pending(self, ctx: Context, text: str) -> bool:
-        word = text.strip("。！!. ").lower()
-        if word not in CONFIRM_WORDS and word not in CANCEL_WORDS:
-            return False
-        with self.app.db.tx() as s:
-            row = s.get(Meta, self._confirm_key(ctx))
-            if row is None:
-                return False
-            pending = json.loads(row.value)
-            s.delete(row)
-        if self.app.clock.now() > datetime.fromisoformat(pending["expires"]):
-            if word in CONFIRM_WORDS:
-                ctx.reply("确认已超时，请重新发送命令。")
-                return True
-            return False
-        if not self.claim(ctx.msg):
-            return True  # a redelivered “确认”: done already
-        if word in CANCEL_WORDS:
-            ctx.reply("已取消，没有发送。")
-            return True
-        parsed = self.parse(pending["text"])
-        if parsed is None or parsed[0] is None:
-            return False
-        ctx.confirmed = True
-        await self._run(ctx, parsed[0], parsed[2])
-        return True
-
-    def all_commands(self) -> list[Command]:
-        seen: list[Command] = []
+    def all_commands(self) -> list[Command[Any]]:
+        seen: list[Command[Any]] = []
         for r in self.routers:
             seen.extend(c for c in r.commands if c not in seen)
         return seen
 
-    # -- dedupe --------------------------------------------------------------------------------------------------
-    def first_time(self, msg: Incoming) -> bool:
-        """False when this message (or a redelivery of it with another id) was seen recently, in memory."""
-        return self._recent.add(msg.message_id, fingerprint(msg))
-
-    def claim(self, msg: Incoming) -> bool:
-        """Persist that a message with side effects (a command, an answer) was processed; False if it was already.
-
-        Acknowledgements need no claim: crediting is idempotent. Commands do, so that a redelivery after a
-        restart cannot publish a notice twice.
-        """
-        try:
-            with self.app.db.tx() as s:
-                s.add(Inbound(message_id=msg.message_id, fingerprint=fingerprint(msg), at=self.app.clock.now()))
-        except IntegrityError:
-            log.info("duplicate message %s dropped", msg.message_id)
-            return False
-        return True
-
     # -- parsing -------------------------------------------------------------------------------------------------
-    def parse(self, text: str) -> tuple[Command | None, str, str] | None:
+    def parse(self, text: str) -> tuple[Command[Any] | None, str, str] | None:
         """(command or None if unknown, the typed name, the arguments) for a command; None for plain text."""
         if not text or text[0] not in "/#":
             return None
@@ -326,73 +293,106 @@ class Dispatcher:
         return usable[match[0]].name if match else None
 
     # -- dispatch ------------------------------------------------------------------------------------------------
-    async def dispatch(self, ctx: Context, text: str) -> None:
-        if await self._answer_pending(ctx, text):
+    def dispatch(self, ctx: Context) -> None:
+        ctx.commands = self.all_commands()
+        if self._answer_pending(ctx):
             return
-        parsed = self.parse(text) if ctx.msg.kind == "text" else None
+        parsed = self.parse(ctx.text) if ctx.msg.kind == "text" else None
         if parsed is None:
-            for router in self.routers:
-                for rule in router.rules:
-                    if not rule.rooms & ctx.where:
-                        continue
-                    try:
-                        if await rule.handler(ctx):
-                            return
-                    except Exception:  # one broken feature must not take the others down
-                        log.exception("message rule %s failed", rule.name)
-                        if ctx.where == Where.PRIVATE:
-                            ctx.reply("抱歉，出了点问题，已记录，请稍后再试。")
-                        return
+            self._rules(ctx)
             return
         command, typed, args = parsed
         if command is None:
             hint = self.suggest(typed, ctx.sender)
-            tip = f"你是不是想用 /{hint}？" if hint else ""
-            ctx.reply(f"没有“/{typed}”这个命令。{tip}发送 /帮助 查看可用命令。")
+            tip = texts.DID_YOU_MEAN.format(name=hint) if hint else ""
+            ctx.reply(texts.UNKNOWN_COMMAND.format(typed=typed, tip=tip))
             return
-        if not self.claim(ctx.msg):
-            return
-        await self._run(ctx, command, args)
+        self.run(ctx, command, args)
 
-    async def _run(self, ctx: Context, command: Command, args: str) -> None:
-        """Check who may run `command` here, run it, and run what it asked to be confirmed if that is done."""
+    def _rules(self, ctx: Context) -> None:
+        for router in self.routers:
+            for rule in router.rules:
+                if not rule.rooms & ctx.where:
+                    continue
+                try:
+                    with ctx.services.db.savepoint():
+                        matched = rule.handler(ctx)
+                except Exception:  # one broken feature must not take the others down
+                    log.exception("message rule %s failed", rule.name)
+                    if ctx.where == Where.PRIVATE:
+                        ctx.reply(texts.MESSAGE_FAILED)
+                    return
+                if matched and rule.claims:
+                    return
+
+    def run(self, ctx: Context, command: Command[Any], args: str) -> None:
+        """Check who may run `command` here, parse its arguments, confirm if it must, run it, audit it."""
         ctx.command = command
-        if not command.roles & ctx.sender.role:
-            allowed = "、".join(v for k, v in ROLE_NAMES.items() if k & command.roles)
-            ctx.reply(f"抱歉，/{command.name} 只有{allowed}可以使用。")
-            log.warning("denied /%s to %s (%s)", command.name, ctx.sender.contact_id, ctx.sender.role.name)
-            ctx.audit(f"/{command.name}", args[:200], "denied: role")
-            return
-        if not command.rooms & ctx.where:
-            places = "或".join(v for k, v in WHERE_NAMES.items() if k & command.rooms)
-            ctx.reply(f"/{command.name} 请在{places}里使用。")
-            return
-        if command.scoped and ctx.class_group and ctx.class_group.name not in ctx.sender.classes:
-            ctx.reply(NOT_YOUR_CLASS)
-            ctx.audit(f"/{command.name}", args[:200], "denied: scope")
+        if not self._allowed(ctx, command, args):
             return
         try:
-            await command.handler(ctx, args)
-            if ctx.then is not None:
-                await ctx.then()
+            value = command.parse(args, ctx.local(ctx.msg.time))
+        except UsageError as exc:
+            ctx.reply(str(exc) or texts.USAGE.format(usage=command.usage, example=command.example or command.usage))
+            return
+        if command.confirm is not None and not ctx.confirmed:
+            summary = command.confirm(ctx, value)
+            if summary:
+                ctx.services.confirmations.ask(ctx.room_id, ctx.sender.contact_id, ctx.text)
+                ctx.reply(texts.CONFIRM_ASK.format(summary=summary, minutes=10))
+                return
+        try:
+            with ctx.services.db.savepoint():
+                command.handler(ctx, value)
         except Exception:
             log.exception("command /%s failed", command.name)
-            ctx.reply("抱歉，处理这条命令时出了问题，已记录，请稍后再试或联系管理员。")
-            if ctx.sender.is_staff:
+            ctx.reply(texts.COMMAND_FAILED)
+            if ctx.sender.is_staff and command.audited:
                 ctx.audit(f"/{command.name}", args[:200], "error")
             return
-        if ctx.sender.is_staff:
-            ctx.audit(f"/{command.name}", args[:200], "ok")
+        if ctx.sender.is_staff and command.audited:
+            ctx.audit(f"/{command.name}" + (" 确认" if ctx.confirmed else ""), args[:200], "ok")
+
+    def _allowed(self, ctx: Context, command: Command[Any], args: str) -> bool:
+        if not command.roles & ctx.sender.role:
+            allowed = "、".join(v for k, v in ROLE_NAMES.items() if k & command.roles)
+            ctx.reply(texts.ROLE_DENIED.format(name=command.name, allowed=allowed))
+            log.warning("denied /%s to %s (%s)", command.name, ctx.sender.contact_id, ctx.sender.role.name)
+            ctx.audit(f"/{command.name}", args[:200], "denied: role")
+            return False
+        if not command.rooms & ctx.where:
+            places = "或".join(v for k, v in WHERE_NAMES.items() if k & command.rooms)
+            ctx.reply(texts.WRONG_PLACE.format(name=command.name, places=places))
+            return False
+        if command.scoped and ctx.class_group and ctx.class_group.name not in ctx.sender.classes:
+            ctx.reply(texts.NOT_YOUR_CLASS)
+            ctx.audit(f"/{command.name}", args[:200], "denied: scope")
+            return False
+        return True
+
+    # -- confirmations -------------------------------------------------------------------------------------------
+    def _answer_pending(self, ctx: Context) -> bool:
+        word = ctx.text.strip("。！!. ").lower()
+        if word not in CONFIRM_WORDS and word not in CANCEL_WORDS:
+            return False
+        pending = ctx.services.confirmations.take(ctx.room_id, ctx.sender.contact_id, ctx.msg.time)
+        if pending is None:
+            return False
+        if pending.expired:
+            if word in CONFIRM_WORDS:
+                ctx.reply(texts.CONFIRM_EXPIRED)
+                return True
+            return False
+        if word in CANCEL_WORDS:
+            ctx.reply(texts.CONFIRM_CANCELLED)
+            return True
+        parsed = self.parse(pending.text)
+        if parsed is None or parsed[0] is None:
+            return False
+        ctx.confirmed = True
+        ctx.text = pending.text
+        self.run(ctx, parsed[0], parsed[2])
+        return True
 
 
-__all__ = [
-    "MAX_INPUT_CHARS",
-    "Command",
-    "Context",
-    "Dispatcher",
-    "Router",
-    "Where",
-    "normalise",
-    "strip_mention",
-]
-
+__all__ = ["Command", "Context", "Dispatcher", "Router", "UsageError", "Where", "no_args", "raw_args"]

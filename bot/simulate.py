@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from bot.config import Config
 from bot.db import Database
-from bot.durations import parse_duration
+from bot.kernel.durations import parse_duration
 from bot.simulation import Chat, Event
 from bot.world import default_rooms
 from bot.yamlio import Located, YamlError, load_yaml
@@ -90,9 +90,9 @@ async def run_script(path: str | Path, config: Config, out: TextIO, *, as_json: 
     chat = Chat(config, start, db=db, seed=int(doc.get("seed", 7)))
     students = []
     if doc.get("roster", True) and config.files.roster and config.path(config.files.roster).exists():
-        report = chat.app.roster.import_file(config.path(config.files.roster))
+        report = chat.app.services.roster.import_file(config.path(config.files.roster))
         if report.ok:
-            students = chat.app.roster.students_of_all()
+            students = chat.app.services.roster.students_of_all()
     rooms = doc.get("rooms") or default_rooms(config, students)
     for i, spec in enumerate(rooms):
         if not isinstance(spec, dict) or "topic" not in spec:

@@ -6,7 +6,8 @@
     await chat.advance("3h")                         # timed work fires at its virtual times
 
 `say` runs the bot until it is idle (paced sends included, advancing virtual time by the pacing) and returns
-exactly the messages sent in response, so silence is `== []`.
+exactly the messages sent in response, so silence is `== []`. What it returns is a `Replies` list that notices
+being read: a test that lets the bot send something it never looked at fails (`Chat.assert_all_read`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,10 +25,12 @@ from bot.app import App, build_app
 from bot.clock import VirtualClock
 from bot.config import ClassGroup, Config
 from bot.db import Database
-from bot.durations import parse_duration
 from bot.gateways.base import Incoming, Member, Quote
 from bot.gateways.fake import FakeGateway, FakeRoom, Sent
+from bot.handbook.service import IndexCache
+from bot.kernel.durations import parse_duration
 from bot.models import StaffBinding
+from bot.services import Services
 
 SETTLE_LIMIT = timedelta(hours=2)  # `say` never advances virtual time further than this
 
@@ -43,21 +48,90 @@ class Event:
     mentions: tuple[str, ...] = ()
 
 
+class Replies(list[Sent]):
+    """What the bot sent in response to one step. Looking at it in any way marks it read."""
+
+    def __init__(self, items: list[Sent]) -> None:
+        super().__init__(items)
+        self.read = not items  # nothing sent: nothing to read
+
+    def _mark(self) -> None:
+        self.read = True
+
+    def __iter__(self) -> Iterator[Sent]:
+        self._mark()
+        return super().__iter__()
+
+    def __getitem__(self, i: Any) -> Any:
+        self._mark()
+        return super().__getitem__(i)
+
+    def __len__(self) -> int:
+        self._mark()
+        return super().__len__()
+
+    def __eq__(self, other: object) -> bool:
+        self._mark()
+        return list.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __bool__(self) -> bool:
+        self._mark()
+        return list.__len__(self) > 0
+
+    __hash__ = None  # type: ignore[assignment,unused-ignore]  # a list: not hashable (mypy disagrees by version)
+
+    def __contains__(self, item: object) -> bool:
+        self._mark()
+        return super().__contains__(item)
+
+    @property
+    def texts(self) -> list[str]:
+        self._mark()
+        return [s.text for s in list.__iter__(self)]
+
+    @property
+    def text(self) -> str:
+        """Everything sent, one message per line."""
+        return "\n".join(self.texts)
+
+
 class Chat:
-    def __init__(self, config: Config, start: datetime, *, db: Database | None = None, seed: int = 7) -> None:
+    def __init__(self, config: Config, start: datetime, *, db: Database | None = None, seed: int = 7,
+                 indexes: IndexCache | None = None) -> None:
         self.config = config
         self.clock = VirtualClock(start)
         self.gateway = FakeGateway(self.clock, config.gateway.bot_name)
-        self.app: App = build_app(config, self.gateway, self.clock, db=db, rng=random.Random(seed))
+        self.indexes = indexes or IndexCache()
+        self.seed = seed
+        self.db = db or Database(f"sqlite:///{tempfile.mkdtemp(prefix='banzhu-chat-')}/chat.db")
+        self.app: App = self._build()
         self.people: dict[str, Member] = {}  # display name in scripts -> member
         self.transcript: list[Event] = []
         self._ids = itertools.count(1)
         self._seen_sent = 0
         self._started = False
-        self.seed = seed
+        self._handed_out: list[Replies] = []
+
+    @property
+    def services(self) -> Services:
+        return self.app.services
+
+    def _build(self) -> App:
+        return build_app(self.config, self.gateway, self.clock, db=self.db, rng=random.Random(self.seed),
+                         indexes=self.indexes)
+
+    def assert_all_read(self) -> None:
+        """Fail when the bot sent something no test looked at (an unexpected extra message)."""
+        unread = [s.text for r in self._handed_out if not r.read for s in list.__iter__(r)]
+        self._handed_out.clear()
+        if unread:
+            raise AssertionError("the bot sent messages the test never read:\n" + "\n---\n".join(unread))
 
     # -- world building ------------------------------------------------------------------------------------------
-    def add_room(self, topic: str, members: list[dict[str, Any]] = (), *, group: str | None = None,
+    def add_room(self, topic: str, members: Sequence[dict[str, Any]] = (), *, group: str | None = None,
                  kind: str = "class", room_id: str | None = None) -> FakeRoom:
         """A room with members ({name, id, alias, role}); `group` may declare a group not in config."""
         if group and self.config.group_by_name(group) is None:
@@ -80,9 +154,7 @@ class Chat:
             new = groups.model_copy(update={"classes": [*groups.classes, ClassGroup(name=name, topic=topic,
                                                                                      point=point)]})
         self.config = self.config.model_copy(update={"groups": new})
-        self.app.config = self.config
-        self.app.people.config = self.config
-        self.app.people.invalidate()
+        self.app = self._build()  # every service takes the config in its constructor
 
     def add_member(self, room: FakeRoom, spec: dict[str, Any]) -> Member:
         name = str(spec["name"])
@@ -92,14 +164,15 @@ class Chat:
         self.people.setdefault(name, member)
         self.gateway.contacts[cid] = name
         role = spec.get("role")
-        if role in ("teacher", "coordinator", "admin") and cid not in self.app.people.staff_ids():
+        people = self.app.services.people
+        if role in ("teacher", "coordinator", "admin") and cid not in people.staff_ids():
             group = self.config.group_by_topic(room.topic)
-            with self.app.db.tx() as s:
+            with self.db.tx() as s:
                 s.add(StaffBinding(contact_id=cid, name=name, role=role, source="script",
                                    classes=[group.name] if isinstance(group, ClassGroup) else [],
                                    points=list(self.config.teaching_points) if role == "coordinator" else [],
                                    created_at=self.clock.now()))
-            self.app.people.invalidate()
+            people.invalidate()
         return member
 
     def room(self, name_or_topic: str) -> FakeRoom:
@@ -134,8 +207,8 @@ class Chat:
 
     # -- talking -------------------------------------------------------------------------------------------------
     async def say(self, name: str, room: str | None, text: str, *, quote: str | None = None, kind: str = "text",
-                  mentions: tuple[str, ...] = (), message_id: str | None = None,
-                  at: datetime | None = None) -> list[Sent]:
+                  mentions: tuple[str, ...] = (), message_id: str | None = None, at: datetime | None = None,
+                  file_path: str | None = None, file_name: str | None = None) -> Replies:
         """`name` says `text` in `room` (None: privately to the bot); returns what the bot sent in response."""
         await self.start()
         member = self.people[name]
@@ -148,44 +221,45 @@ class Chat:
                             for m in mentions)
         msg = Incoming(message_id=message_id or f"msg-{next(self._ids)}", time=at or self.clock.now(),
                        sender=member, text=text, room=info, mentions=mention_ids,
-                       quote=Quote(quote) if quote else None, kind=kind)
+                       quote=Quote(quote) if quote else None, kind=kind, file_path=file_path, file_name=file_name)
+        shown = text or (f"[文件] {file_name}" if file_name else "")
         self.transcript.append(Event(self.clock.now(), "in", info.topic if info else None, member.shown, None
-                                     if info else self.config.gateway.bot_name, text))
-        await self.app.handle(msg)
+                                     if info else self.config.gateway.bot_name, shown))
+        await self.app.receive(msg)
         return await self.settle()
 
-    async def private(self, name: str, text: str) -> list[Sent]:
+    async def private(self, name: str, text: str) -> Replies:
         return await self.say(name, None, text)
 
-    async def deliver(self, msg: Incoming) -> list[Sent]:
+    async def deliver(self, msg: Incoming) -> Replies:
         """Push a raw incoming message (for redelivery tests)."""
         await self.start()
-        await self.app.handle(msg)
+        await self.app.receive(msg)
         return await self.settle()
 
     # -- time ----------------------------------------------------------------------------------------------------
-    async def settle(self) -> list[Sent]:
+    async def settle(self) -> Replies:
         """Run until nothing is left to send (advancing virtual time by the pacing), then return new sends."""
         limit = self.clock.now() + SETTLE_LIMIT
         while True:
             await self.app.run_due(self.clock.now())
-            if self.app.outbox.pending_count() == 0:
+            if self.app.services.outbox.pending_count() == 0:
                 break
-            wake = self.app.next_wake()
+            wake = await self.app.next_wake()
             if wake is None or wake > limit:
                 break
             self.clock.set(wake)
         return self._new_sends()
 
-    async def advance(self, by: str | timedelta) -> list[Sent]:
+    async def advance(self, by: str | timedelta) -> Replies:
         """Let virtual time pass, running everything that comes due on the way."""
         await self.start()
         return await self.run_until(self.clock.now() + parse_duration(by))
 
-    async def run_until(self, target: datetime) -> list[Sent]:
+    async def run_until(self, target: datetime) -> Replies:
         await self.start()
         while True:
-            wake = self.app.next_wake()
+            wake = await self.app.next_wake()
             if wake is None or wake > target:
                 break
             self.clock.set(wake)
@@ -194,22 +268,25 @@ class Chat:
         await self.app.run_due(target)
         return self._new_sends()
 
-    def _new_sends(self) -> list[Sent]:
+    def _new_sends(self) -> Replies:
         new = self.gateway.sent[self._seen_sent:]
         self._seen_sent = len(self.gateway.sent)
         for s in new:
             self.transcript.append(Event(s.time, "out", s.room_topic, self.config.gateway.bot_name, s.to_name,
                                          s.text, s.mention_names))
-        return new
+        replies = Replies(new)
+        self._handed_out.append(replies)
+        return replies
 
-    async def restart(self) -> list[Sent]:
+    async def restart(self) -> Replies:
         """Stop the bot as a crash would and start a new one on the same database and chat world."""
-        url = self.app.db.url
-        self.app.db.close()
-        self.app = build_app(self.config, self.gateway, self.clock, db=Database(url), rng=random.Random(self.seed))
+        url = self.db.url
+        self.db.close()
+        self.db = Database(url)
+        self.app = self._build()
         self._started = False
         await self.start()
         return await self.settle()
 
     def close(self) -> None:
-        self.app.db.close()
+        self.db.close()

@@ -1,37 +1,87 @@
-"""`python -m bot status`: is WeChat connected, since when, and how much is waiting to be sent."""
+"""Account health as the running bot reports it (connection, last message in and out, a heartbeat), and what
+`python -m bot status` makes of it — including saying plainly when no bot process is running."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import TYPE_CHECKING
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from bot.models import Meta
+from sqlmodel import Session
 
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.clock import Clock
+from bot.db import Database
+from bot.models import GatewayState
 
-KEY = "gateway_status"
-
-
-def write_status(app: App, connected: bool) -> None:
-    """Recorded by the running bot on every connect and disconnect."""
-    now = app.clock.now()
-    with app.db.tx() as s:
-        row = s.get(Meta, KEY) or Meta(key=KEY, value="{}")
-        row.value = json.dumps({"connected": connected, "since": now.isoformat(), "gateway": app.config.gateway.kind})
-        s.add(row)
+HEARTBEAT = timedelta(seconds=30)
+ALIVE = timedelta(minutes=2)  # a heartbeat older than this: the process is gone
 
 
-def read_status(app: App) -> str:
-    with app.db.tx() as s:
-        row = s.get(Meta, KEY)
-    pending = app.outbox.pending_count()
-    if row is None:
-        return f"WeChat: never connected; pending messages: {pending}"
-    data = json.loads(row.value)
-    since = datetime.fromisoformat(data["since"]).astimezone(app.config.tz)
-    state = "connected" if data["connected"] else "disconnected"
-    line = f"WeChat ({data.get('gateway')}): {state} since {since:%Y-%m-%d %H:%M:%S}; pending messages: {pending}"
-    note = app.outbox.throttle_note(app.clock.now())
-    return f"{line}; {note}" if note else line
+class Health:
+    """Kept in memory as things happen; written on connection changes and by the heartbeat job."""
+
+    def __init__(self, db: Database, clock: Clock, gateway: str, account: str = "") -> None:
+        self.db = db
+        self.clock = clock
+        self.gateway = gateway
+        self.account = account
+        self.last_received: datetime | None = None
+        self.last_sent: datetime | None = None
+        self.last_beat: datetime | None = None
+        self._lock = threading.Lock()
+
+    def received(self, at: datetime) -> None:
+        with self._lock:
+            self.last_received = max(at, self.last_received) if self.last_received else at
+
+    def sent(self, at: datetime) -> None:
+        with self._lock:
+            self.last_sent = at
+
+    def connection(self, up: bool) -> None:
+        now = self.clock.now()
+        with self.db.tx() as s:
+            row = self._row(s)
+            row.connected, row.since, row.heartbeat_at = up, now, now
+            s.add(row)
+        self.last_beat = now
+
+    def next_beat(self, now: datetime) -> datetime:
+        return now if self.last_beat is None else self.last_beat + HEARTBEAT
+
+    def beat(self) -> None:
+        """The process is alive; record what it last saw and sent."""
+        now = self.clock.now()
+        with self.db.tx() as s:
+            row = self._row(s)
+            row.heartbeat_at = now
+            row.gateway = self.gateway
+            if self.last_received:
+                row.last_received_at = self.last_received
+            if self.last_sent:
+                row.last_sent_at = self.last_sent
+            s.add(row)
+        self.last_beat = now
+
+    def stopped(self) -> None:
+        """A clean stop: not connected, and no heartbeat to mistake for a live process."""
+        with self.db.tx() as s:
+            row = self._row(s)
+            row.connected, row.heartbeat_at = False, None
+            s.add(row)
+
+    def _row(self, s: Session) -> GatewayState:
+        return s.get(GatewayState, self.account) or GatewayState(account=self.account, gateway=self.gateway)
+
+
+@dataclass(frozen=True)
+class Report:
+    running: bool
+    state: GatewayState | None
+
+
+def read(db: Database, now: datetime, account: str = "") -> Report:
+    with db.read() as s:
+        row = s.get(GatewayState, account)
+    running = bool(row and row.heartbeat_at and now - row.heartbeat_at <= ALIVE)
+    return Report(running, row)

@@ -3,67 +3,75 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time
 
+from bot.kernel.dates import DateError, find_when
 from bot.people import Role
-from bot.router import Context, Router, Where
+from bot.router import Context, Router, UsageError, Where
 from bot.texts import calendar as texts
-from bot.zhdate import find_when
 
 router = Router("calendar")
 
-_TYPE_WORDS = (("直播", "直播"), ("考试", "考试"), ("选课", "选课"), ("报考", "报考"), ("作业", "作业"),
-               ("截止", "作业"), ("提交", "作业"))
+
+@dataclass(frozen=True)
+class RemindArgs:
+    at: datetime
+    title: str
 
 
-def guess_type(title: str) -> str:
-    return next((t for word, t in _TYPE_WORDS if word in title), "其他")
-
-
-@router.command("提醒", aliases=("remind",), roles=Role.STAFF, rooms=Where.CLASS, scoped=True,
-                help="设置提醒，自动按时提醒本群", example="/提醒 11月30日18:00 形考作业3截止")
-async def remind(ctx: Context, args: str) -> None:
-    group = ctx.class_group
-    assert group is not None
-    now = ctx.app.clock.now()
-    when = find_when(args, ctx.app.local(now), default_time=datetime.min.time().replace(hour=20))
+def parse_remind(text: str, now: datetime) -> RemindArgs:
+    """A time phrase and what to remind of, in either order: '11月30日18:00 形考作业3截止'. No time of day: 20:00."""
+    try:
+        when = find_when(text, now, default_time=time(20, 0))
+    except DateError as exc:  # 2月30日, 25:99: say so, set nothing
+        raise UsageError(texts.remind_bad_date(str(exc))) from None
     if when is None or not when.rest.strip():
-        ctx.reply(texts.REMIND_USAGE)
-        return
-    if when.at <= ctx.app.local(now):
+        raise UsageError(texts.REMIND_USAGE)
+    return RemindArgs(when.at, re.sub(r"^(的|在|于)\s*", "", " ".join(when.rest.split())))
+
+
+@router.command("提醒", aliases=("remind",), roles=Role.STAFF, rooms=Where.CLASS, scoped=True, parse=parse_remind,
+                help="设置提醒，自动按时提醒本群", usage="/提醒 时间 事项", example="/提醒 11月30日18:00 形考作业3截止")
+def remind(ctx: Context, args: RemindArgs) -> None:
+    klass = ctx.class_group
+    assert klass is not None
+    done = ctx.calendar.add_chat_reminder(klass.name, args.title, args.at, ctx.sender.contact_id, ctx.now)
+    if done is None:
         ctx.reply(texts.REMIND_PAST)
         return
-    title = re.sub(r"^(的|在|于)\s*", "", when.rest.strip())
-    r, times = ctx.app.calendar.add_chat_reminder(group.name, guess_type(title), title, when.at,
-                                                 ctx.sender.contact_id, now)
-    ctx.reply(texts.reminder_set(r.id or 0, title, when.at, times))
+    reminder, times = done
+    ctx.reply(texts.reminder_set(reminder.id or 0, args.title, args.at, times))
 
 
-@router.command("取消提醒", aliases=("unremind",), roles=Role.STAFF, rooms=Where.CLASS, scoped=True,
-                help="取消用 /提醒 设置的提醒", example="/取消提醒 3")
-async def cancel(ctx: Context, args: str) -> None:
-    m = re.search(r"\d+", args)
-    group = ctx.class_group
-    assert group is not None
+def parse_id(text: str, now: datetime) -> int:
+    m = re.search(r"\d+", text)
     if not m:
-        ctx.reply("请写上提醒编号，例如：/取消提醒 3")
-        return
-    ok = ctx.app.calendar.cancel(int(m.group()), group.name)
-    ctx.reply((texts.CANCELLED if ok else texts.CANCEL_NOT_FOUND).format(id=m.group()))
+        raise UsageError(texts.CANCEL_USAGE)
+    return int(m.group())
 
 
-@router.command("日程", aliases=("agenda", "schedule"), rooms=Where.CLASS, help="本群接下来的安排",
-                example="/日程 本周")
-async def agenda(ctx: Context, args: str) -> None:
-    group = ctx.class_group
-    assert group is not None
-    now_local = ctx.app.local(ctx.app.clock.now())
-    monday = (now_local - timedelta(days=now_local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    if "下周" in args:
-        start, end, title = monday + timedelta(days=7), monday + timedelta(days=14), "下周安排"
-    elif "全部" in args or "所有" in args:
-        start, end, title = now_local, now_local + timedelta(days=120), "近期全部安排"
-    else:
-        start, end, title = now_local, monday + timedelta(days=7), "本周安排"
-    events = ctx.app.calendar.upcoming(group.name, start, end)
-    ctx.reply(texts.agenda(title, events[:30], ctx.app.tz), mention=False)
+@router.command("取消提醒", aliases=("unremind",), roles=Role.STAFF, rooms=Where.CLASS, scoped=True, parse=parse_id,
+                help="取消用 /提醒 设置的提醒", usage="/取消提醒 编号", example="/取消提醒 3")
+def cancel(ctx: Context, reminder_id: int) -> None:
+    klass = ctx.class_group
+    assert klass is not None
+    ok = ctx.calendar.cancel(reminder_id, klass.name)
+    ctx.reply((texts.CANCELLED if ok else texts.CANCEL_NOT_FOUND).format(id=reminder_id))
+
+
+def parse_range(text: str, now: datetime) -> str:
+    if "下周" in text:
+        return "next"
+    if "全部" in text or "所有" in text:
+        return "all"
+    return "week"
+
+
+@router.command("日程", aliases=("agenda", "schedule"), rooms=Where.CLASS, parse=parse_range,
+                help="本群接下来的安排", usage="/日程 [本周|下周|全部]", example="/日程 本周")
+def agenda(ctx: Context, which: str) -> None:
+    klass = ctx.class_group
+    assert klass is not None
+    title, events = ctx.calendar.agenda(klass.name, which, ctx.now)
+    ctx.reply(texts.agenda(title, events, ctx.config.tz), mention=False)

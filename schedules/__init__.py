@@ -1,10 +1,12 @@
-"""Time-driven work, one module per kind. Each job says when it is next due and what to do then."""
+"""Timed work, one module per kind. Each job is a name and two calls into a service: when it is next due, and
+what to do then. APScheduler only wakes the engine; the delivery log decides what is sent."""
 
-from schedules.digests import DigestJob
-from schedules.nudges import NudgeJob
-from schedules.questions import ForwardQuestionsJob
-from schedules.reminders import ReminderJob
+from schedules.digests import DIGESTS
+from schedules.nudges import NUDGES
+from schedules.questions import FORWARD_QUESTIONS
+from schedules.reminders import REMINDERS
+from schedules.retention import RETENTION
 
-JOBS = [ReminderJob, NudgeJob, ForwardQuestionsJob, DigestJob]
+JOBS = [REMINDERS, NUDGES, FORWARD_QUESTIONS, DIGESTS, RETENTION]
 
 __all__ = ["JOBS"]

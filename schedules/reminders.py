@@ -1,21 +1,6 @@
-"""Calendar reminders: the engine asks the calendar what is released by now and queues it, exactly once."""
+"""Calendar reminders: queue what the plan releases by now, exactly once."""
 
-from __future__ import annotations
+from bot.jobs import Job
 
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.app import App
-
-
-class ReminderJob:
-    name = "reminders"
-
-    @staticmethod
-    def next_due(app: App, now: datetime) -> datetime | None:
-        return app.calendar.next_due(now)
-
-    @staticmethod
-    async def tick(app: App, now: datetime) -> None:
-        app.calendar.deliver_due(now)
+REMINDERS = Job("reminders", next_due=lambda s, now: s.calendar.next_due(now),
+                tick=lambda s, now: s.calendar.deliver_due(now))

@@ -1,10 +1,11 @@
-"""Shared fixtures: a config, databases (SQLite always, PostgreSQL when reachable) and a scripted chat."""
+"""Shared fixtures: a config, databases (SQLite always; PostgreSQL too — required on CI), a scripted chat that
+fails the test when the bot sent something the test never read, and the command line against a real database."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,12 +14,14 @@ import pytest
 
 from bot.config import Config, load_config
 from bot.db import Database
+from bot.handbook.service import IndexCache
 from bot.simulation import Chat
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 9, 7, 8, 0, tzinfo=TZ)  # a Monday morning
 PG_URL = os.environ.get("BANZHU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ON_CI = bool(os.environ.get("CI"))
 
 CLASS1 = [
     {"name": "王老师", "id": "wxid_wang", "role": "teacher"},
@@ -29,17 +32,25 @@ CLASS1 = [
 
 
 def pg_available() -> str | None:
-    """None when PostgreSQL is reachable, else the reason to skip."""
+    """None when PostgreSQL is reachable, else the reason."""
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=2):
+        with psycopg.connect(PG_URL, connect_timeout=2):
             return None
     except Exception as exc:
-        return f"PostgreSQL not reachable at {PG_URL}: {exc}"
+        return f"PostgreSQL not reachable at {PG_URL}: {exc}".strip()
 
 
 _PG_REASON = pg_available()
+
+
+def need_pg() -> None:
+    """Skip (saying why) where no PostgreSQL answers; on CI that is a failure, not a skip."""
+    if _PG_REASON:
+        if ON_CI:
+            pytest.fail(f"{_PG_REASON} (CI must run the PostgreSQL tests)")
+        pytest.skip(_PG_REASON)
 
 
 def make_pg_database() -> Database:
@@ -64,14 +75,13 @@ def drop_pg(db: Database) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """Storage on both backends; PostgreSQL skips with the reason when no server answers."""
+    """Storage on both backends."""
     if request.param == "sqlite":
         db = Database(f"sqlite:///{tmp_path / 'banzhu.db'}")
         yield db
         db.close()
     else:
-        if _PG_REASON:
-            pytest.skip(_PG_REASON)
+        need_pg()
         db = make_pg_database()
         yield db
         drop_pg(db)
@@ -95,19 +105,66 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     db.close()
 
 
+@pytest.fixture(scope="session")
+def indexes() -> IndexCache:
+    """One embedding cache and index per handbook for the whole run (building one embeds every section)."""
+    return IndexCache()
+
+
+_current: list[Callable[..., Chat]] = []  # the running test's make_chat, for helpers that build chats
+
+
+@pytest.fixture(autouse=True)
+def make_chat(indexes: IndexCache) -> Iterator[Callable[..., Chat]]:
+    """Chat(config, start, db=…) that checks, at the end of the test, that every message the bot sent was read."""
+    chats: list[Chat] = []
+
+    def make(config: Config, start: datetime = START, **kw: object) -> Chat:
+        chat = Chat(config, start, indexes=indexes, **kw)  # type: ignore[arg-type]
+        chats.append(chat)
+        return chat
+
+    _current.append(make)
+    yield make
+    _current.pop()
+    for c in chats:
+        c.assert_all_read()
+
+
+def new_chat(config: Config, start: datetime = START, **kw: object) -> Chat:
+    """A strict chat for the running test (see make_chat)."""
+    return _current[-1](config, start, **kw)
+
+
 @pytest.fixture
-async def chat(config: Config, sqlite_db: Database) -> Chat:
+async def chat(config: Config, sqlite_db: Database, make_chat: Callable[..., Chat]) -> Chat:
     """行管1班 with its teacher and three students, on a virtual clock starting Monday 08:00."""
-    c = Chat(config, START, db=sqlite_db)
+    c = make_chat(config, START, db=sqlite_db)
     c.add_room("2024秋行政管理1班", CLASS1)
     await c.start()
     return c
 
 
 @pytest.fixture
-async def pg_chat(config: Config, database: Database) -> Chat:
+async def pg_chat(config: Config, database: Database, make_chat: Callable[..., Chat]) -> Chat:
     """The same chat on each storage backend."""
-    c = Chat(config, START, db=database)
+    c = make_chat(config, START, db=database)
     c.add_room("2024秋行政管理1班", CLASS1)
     await c.start()
     return c
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """`cli(chat, "roster", "import", path)`: the real command line, with the chat's config and clock, on its own
+    connection to the chat's database (as a second process would be)."""
+    from bot.cli.common import Env
+    from bot.cli.main import main
+
+    def run(chat: Chat, *argv: str) -> int:
+        monkeypatch.setattr(Env, "config_factory", staticmethod(lambda path: chat.config))
+        monkeypatch.setattr(Env, "clock_factory", staticmethod(lambda: chat.clock))
+        monkeypatch.setattr(Env, "database_factory", staticmethod(lambda url: Database(chat.db.url)))
+        return main(list(argv))
+
+    return run

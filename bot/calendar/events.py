@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import ClassGroup
-from bot.durations import parse_duration
+from bot.kernel.durations import parse_duration
 from bot.yamlio import Located, YamlError, load_yaml
 
 TYPES = ("选课", "报考", "直播", "作业", "考试", "其他")
@@ -79,7 +79,9 @@ class Event:
         """The moment that matters most: the deadline for work, the start for a class or exam."""
         if self.type in ("作业", "选课", "报考") and self.deadline:
             return self.deadline
-        return self.start or self.deadline  # type: ignore[return-value]
+        when = self.start or self.deadline
+        assert when is not None  # an event has a start or a deadline (checked when it is read)
+        return when
 
     @property
     def end(self) -> datetime:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot.calendar.events import Event, Targets, event_id, parse_time
 from bot.config import Config
-from bot.roster import read_table
+from bot.kernel.tables import TableError, find_header, read_table
+from bot.texts import files as texts
 
 LIVE_COLUMNS = {
     "title": ("课程名称", "课程", "课程名", "直播课程", "名称"),
@@ -29,17 +30,6 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _index(header: list[str]) -> dict[str, int]:
-    norm = [re.sub(r"\s+", "", h) for h in header]
-    out = {}
-    for key, names in LIVE_COLUMNS.items():
-        for i, h in enumerate(norm):
-            if h in names:
-                out[key] = i
-                break
-    return out
-
-
 def _split(value: str) -> tuple[str, ...]:
     return tuple(x for x in re.split(r"[,，、;；\s]+", value) if x)
 
@@ -47,25 +37,25 @@ def _split(value: str) -> tuple[str, ...]:
 def read_live_timetable(path: Path, config: Config) -> ImportResult:
     """Rows of 课程名称 / 直播时间 (or 日期 + 时间) / 主讲教师 / 直播链接 [/ 专业 / 班级 / 教学点]."""
     result = ImportResult()
-    rows = read_table(path)
-    if not rows:
-        result.errors.append("第1行：文件是空的")
+    try:
+        sheet = read_table(path)
+    except TableError as exc:
+        result.errors.append(str(exc))
         return result
-    idx = _index(rows[0])
-    missing = [LIVE_COLUMNS[k][0] for k in ("title", "time") if k not in idx]
-    if missing:
-        result.errors.append(f"第1行：缺少列 {'、'.join(missing)}")
+    header = find_header(sheet, LIVE_COLUMNS, ("title", "time"))
+    if header is None:
+        best = find_header(sheet, LIVE_COLUMNS)
+        have = set(best.columns) if best else set()
+        missing = [LIVE_COLUMNS[k][0] for k in ("title", "time") if k not in have]
+        result.errors.append(texts.ROW.format(row=best.row if best else 1, message=texts.MISSING_COLUMNS.format(
+            columns="、".join(missing), required="、".join(LIVE_COLUMNS[k][0] for k in ("title", "time")))))
         return result
     tz = config.tz
     majors = {g.major for g in config.groups.classes}
     classes = {g.name for g in config.groups.classes}
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-
+    for n, row in header.data():
         def get(key: str, row: list[str] = row) -> str:
-            i = idx.get(key)
-            return row[i].strip() if i is not None and i < len(row) else ""
+            return header.get(row, key).strip()
 
         title = get("title")
         when_text = get("time")
@@ -73,17 +63,19 @@ def read_live_timetable(path: Path, config: Config) -> ImportResult:
             when_text = f"{get('date')} {when_text}"
         when_text = re.sub(r"\s*[-—~～]\s*\d{1,2}:\d{2}\s*$", "", when_text)  # "19:30-21:00": the start counts
         if not title:
-            result.errors.append(f"第{n}行：缺少课程名称")
+            result.errors.append(texts.ROW.format(row=n, message=texts.NO_TITLE))
             continue
         try:
             start = parse_time(when_text, tz)
         except ValueError:
-            result.errors.append(f"第{n}行：直播时间看不懂：{get('time') or '（空）'}（例如 2026-09-15 19:30）")
+            result.errors.append(texts.ROW.format(row=n, message=texts.BAD_TIME.format(
+                text=get("time") or texts.EMPTY_CELL)))
             continue
         m, c = _split(get("majors")), _split(get("classes"))
         unknown = [x for x in m if x not in majors] + [x for x in c if x not in classes]
         if unknown:
-            result.errors.append(f"第{n}行：不认识的专业或班级：{'、'.join(unknown)}")
+            result.errors.append(texts.ROW.format(row=n, message=texts.UNKNOWN_MAJOR_OR_CLASS.format(
+                names="、".join(unknown))))
             continue
         result.events.append(Event(event_id(title, start), "直播", title, start, None, get("link"), "",
                                    get("teacher"), "", Targets(majors=m, classes=c, points=_split(get("points"))),
@@ -95,13 +87,17 @@ def read_ics(path: Path, config: Config) -> ImportResult:
     from icalendar import Calendar as ICal
 
     result = ImportResult()
-    cal = ICal.from_ical(path.read_bytes())
+    try:
+        cal = ICal.from_ical(path.read_bytes())
+    except ValueError as exc:
+        result.errors.append(texts.BAD_ICS.format(name=path.name, error=exc))
+        return result
     tz = config.tz
     for comp in cal.walk("VEVENT"):
         title = str(comp.get("SUMMARY") or "").strip()
         dt = comp.decoded("DTSTART") if comp.get("DTSTART") else None
         if not title or dt is None:
-            result.errors.append(f"事件 {comp.get('UID', '?')}：缺少标题或开始时间")
+            result.errors.append(texts.ICS_EVENT_INCOMPLETE.format(uid=comp.get("UID", "?")))
             continue
         if not isinstance(dt, datetime):  # an all-day event: remind about it as of 08:00 local time
             dt = datetime(dt.year, dt.month, dt.day, 8, 0, tzinfo=tz)

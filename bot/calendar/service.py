@@ -10,29 +10,50 @@ from __future__ import annotations
 
 import bisect
 import logging
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+import threading
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from sqlmodel import select
 
+from bot import revisions
 from bot.calendar.events import Event, Targets, load_calendar
+from bot.calendar.importers import ImportResult, read_any
 from bot.calendar.planner import Batch, Due, batches, due_items
+from bot.clock import Clock
+from bot.config import Config
+from bot.db import Database
 from bot.deliveries import claim
-from bot.models import ChatReminder, Delivery, EventSeen, ImportedEvent, Meta
-from bot.outbox import PRIORITY_BULK
+from bot.kernel.enums import DeliveryStatus, EventType
+from bot.models import ChatReminder, Delivery, EventSeen, ImportedEvent
+from bot.outbox import PRIORITY_BULK, Outbox
+from bot.people import People
 from bot.texts import calendar as texts
 from bot.yamlio import YamlError
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger("banzhu.calendar")
 
 LATE_GRACE = timedelta(minutes=10)  # later than this after its due time, a reminder is marked 补发
 HORIZON = timedelta(days=45)
 VERSION_POLL = timedelta(seconds=30)
-VERSION_KEY = "calendar_version"
 LOOKBACK = timedelta(days=7)
+_TYPE_WORDS = (("直播", EventType.LIVE), ("考试", EventType.EXAM), ("选课", EventType.SELECTION),
+               ("报考", EventType.REGISTRATION), ("作业", EventType.HOMEWORK), ("截止", EventType.HOMEWORK),
+               ("提交", EventType.HOMEWORK))
+
+
+def guess_type(title: str) -> EventType:
+    """The kind of a reminder a teacher typed, from its words (直播课 → 直播, 交表截止 → 作业)."""
+    return next((t for word, t in _TYPE_WORDS if word in title), EventType.OTHER)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: int
+    changed: int
+    unchanged: int
+    errors: list[str]
 
 
 def event_from_data(data: dict, source: str) -> Event:
@@ -56,8 +77,13 @@ def event_to_data(ev: Event) -> dict:
 
 
 class Calendar:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, db: Database, clock: Clock, config: Config, people: People, outbox: Outbox) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.people = people
+        self.outbox = outbox
+        self._lock = threading.RLock()  # the plan is read by chat commands and advanced by the reminder job
         self._file_mtime: float | None = None
         self._file_events: list[Event] = []
         self._plan: list[Batch] = []
@@ -73,7 +99,7 @@ class Calendar:
 
     # -- events --------------------------------------------------------------------------------------------------
     def _load_file(self) -> list[Event]:
-        cfg = self.app.config
+        cfg = self.config
         path = cfg.path(cfg.files.calendar)
         mtime = path.stat().st_mtime if path.exists() else None
         if mtime != self._file_mtime:
@@ -91,7 +117,7 @@ class Calendar:
     def events(self) -> list[Event]:
         """Every event: the calendar file, imports and teachers' /提醒."""
         events = list(self._load_file())
-        with self.app.db.tx() as s:
+        with self.db.tx() as s:
             events += [event_from_data(r.data, "import") for r in s.exec(select(ImportedEvent))]
             for r in s.exec(select(ChatReminder).where(ChatReminder.cancelled == False)):  # noqa: E712
                 events.append(self.chat_event(r))
@@ -113,9 +139,7 @@ class Calendar:
         if self._version_checked and now - self._version_checked < VERSION_POLL:
             return
         self._version_checked = now
-        with self.app.db.tx() as s:
-            row = s.get(Meta, VERSION_KEY)
-        version = row.value if row else None
+        version = str(revisions.current(self.db, "calendar"))
         if version != self._version:
             if self._version != "unread":
                 log.info("calendar changed (version %s): re-planning", version)
@@ -124,7 +148,7 @@ class Calendar:
 
     # -- planning ------------------------------------------------------------------------------------------------
     def _gap(self) -> timedelta:
-        out = self.app.config.outbox
+        out = self.config.outbox
         return (out.min_interval + out.jitter) * 1.15  # worst-case pacing, plus room for replies in between
 
     def _ensure_plan(self, now: datetime) -> None:
@@ -132,7 +156,7 @@ class Calendar:
         self._load_file()
         if not self._dirty and self._window and now < self._window[1] - HORIZON / 2:
             return
-        cfg = self.app.config
+        cfg = self.config
         events = self.events()
         self._note_first_seen(events, now)
         start, end = now - LOOKBACK, now + HORIZON
@@ -143,12 +167,12 @@ class Calendar:
         self._window = (start, end)
         self._dirty = False
         if self._delivered is None:
-            with self.app.db.tx() as s:
+            with self.db.tx() as s:
                 self._delivered = set(s.exec(select(Delivery.key).where(Delivery.kind == "reminder")))
         self._advance_cursor()
 
     def _note_first_seen(self, events: list[Event], now: datetime) -> None:
-        with self.app.db.tx() as s:
+        with self.db.tx() as s:
             if not self._first_seen:
                 self._first_seen = {r.event_id: r.first_seen for r in s.exec(select(EventSeen))}
             for ev in events:
@@ -189,8 +213,8 @@ class Calendar:
 
     def _deliver(self, b: Batch, now: datetime) -> int:
         assert self._delivered is not None
-        tz = self.app.config.tz
-        room_id = self.app.people.room_of_group(b.group)
+        tz = self.config.tz
+        room_id = self.people.room_of_group(b.group)
         pending = [d for d in b.items if d.key not in self._delivered]
         lines, claims = [], []
         for d in pending:
@@ -210,18 +234,18 @@ class Calendar:
                 claims.append((d, "skipped", "a later reminder for the same event is due"))
             else:
                 late = now - d.due > LATE_GRACE
-                claims.append((d, "late" if late else "sent", ""))
+                claims.append((d, DeliveryStatus.LATE if late else DeliveryStatus.SENT, ""))
                 lines.append(texts.reminder_line(d.event, d.offset.before == timedelta(0) and d.offset.anchor == "start",
                                                  max(now, d.due), tz, late))
-        with self.app.db.tx() as s:
+        with self.db.tx() as s:
             fresh = []
             for d, status, detail in claims:
                 if claim(s, Delivery(key=d.key, kind="reminder", group_name=d.group, due_at=d.due, claimed_at=now,
                                      status=status, detail=detail)):
                     fresh.append((d, status))
-            if lines and any(status in ("sent", "late") for _, status in fresh):
-                self.app.outbox.enqueue(text=texts.reminder_message(lines), room_id=room_id, priority=PRIORITY_BULK,
-                                        not_before=b.release, dedupe_key=f"batch:{pending[0].key}", session=s)
+            if lines and room_id and any(status in (DeliveryStatus.SENT, DeliveryStatus.LATE) for _, status in fresh):
+                self.outbox.enqueue(text=texts.reminder_message(lines), room_id=room_id, priority=PRIORITY_BULK,
+                                    not_before=b.release, dedupe_key=f"batch:{pending[0].key}")
         for d, _status, _detail in claims:
             self._delivered.add(d.key)
         return 1 if lines else 0
@@ -240,20 +264,25 @@ class Calendar:
         return False
 
     # -- chat ----------------------------------------------------------------------------------------------------
-    def add_chat_reminder(self, group: str, etype: str, title: str, at: datetime, author: str,
-                          now: datetime) -> tuple[ChatReminder, list[datetime]]:
-        with self.app.db.tx() as s:
-            r = ChatReminder(group_name=group, type=etype, title=title, at=at, author_id=author, created_at=now)
+    def add_chat_reminder(self, group: str, title: str, at: datetime, author: str,
+                          now: datetime) -> tuple[ChatReminder, list[datetime]] | None:
+        """/提醒: a reminder for one class group; (reminder, when it will be announced), or None when `at` has
+        already passed."""
+        if at <= now:
+            return None
+        with self.db.tx() as s:
+            r = ChatReminder(group_name=group, type=guess_type(title), title=title, at=at, author_id=author,
+                             created_at=now)
             s.add(r)
         self._dirty = True
         ev = self.chat_event(r)
-        cfg = self.app.config
+        cfg = self.config
         group_cfg = [g for g in cfg.groups.classes if g.name == group]
         times = sorted({d.due for d in due_items([ev], group_cfg, now, at, cfg.quiet_hours, cfg.tz)})
         return r, [t.astimezone(cfg.tz) for t in times]
 
     def cancel(self, rid: int, group: str) -> bool:
-        with self.app.db.tx() as s:
+        with self.db.tx() as s:
             r = s.get(ChatReminder, rid)
             if r is None or r.group_name != group or r.cancelled:
                 return False
@@ -263,7 +292,7 @@ class Calendar:
         return True
 
     def upcoming(self, group: str, start: datetime, end: datetime) -> list[Event]:
-        g = self.app.config.class_group(group)
+        g = self.config.class_group(group)
         if g is None:
             return []
         out = []
@@ -276,8 +305,8 @@ class Calendar:
     def store_imported(self, events: list[Event], source: str, dry_run: bool) -> tuple[int, int, int]:
         """(added, changed, unchanged) — imported events are kept in the database, keyed by their id."""
         added = changed = same = 0
-        now = self.app.clock.now()
-        with self.app.db.tx() as s:
+        now = self.clock.now()
+        with self.db.tx() as s:
             for ev in events:
                 data = event_to_data(ev)
                 row = s.get(ImportedEvent, ev.id)
@@ -295,15 +324,34 @@ class Calendar:
             if dry_run:
                 s.rollback()
         if not dry_run:
-            bump_version(self.app)
+            self.bump_revision()
         self._dirty = True
         return added, changed, same
 
+    def import_file(self, path: Path, *, dry_run: bool) -> ImportReport:
+        """A live timetable (CSV/XLSX) or an ICS file: every event stored, or a report of the bad rows."""
+        result: ImportResult = read_any(path, self.config)
+        if result.errors and not result.events:
+            return ImportReport(0, 0, 0, result.errors)
+        added, changed, same = self.store_imported(result.events, path.name, dry_run)
+        return ImportReport(added, changed, same, result.errors)
 
-def bump_version(app: App) -> None:
-    """Tell a running bot (maybe another process) to re-plan."""
-    with app.db.tx() as s:
-        row = s.get(Meta, VERSION_KEY) or Meta(key=VERSION_KEY, value="0")
-        row.value = str(int(row.value) + 1)
-        s.add(row)
+    def bump_revision(self) -> None:
+        """Tell a running bot (maybe another process) to re-plan."""
+        revisions.bump(self.db, "calendar")
+
+    def agenda(self, group: str, which: str, now: datetime) -> tuple[str, list[Event]]:
+        """/日程: this week (default), next week or everything ahead; (title, events)."""
+        now_local = now.astimezone(self.config.tz)
+        monday = datetime.combine((now_local - timedelta(days=now_local.weekday())).date(), time(0),
+                                  tzinfo=self.config.tz)
+        if which == "next":
+            start, end, title = monday + timedelta(days=7), monday + timedelta(days=14), "下周安排"
+        elif which == "all":
+            start, end, title = now_local, now_local + timedelta(days=120), "近期全部安排"
+        else:
+            start, end, title = now_local, monday + timedelta(days=7), "本周安排"
+        return title, self.upcoming(group, start, end)[:30]
+
+
 

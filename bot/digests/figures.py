@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import bindparam, text
 
+from bot.config import ClassGroup
+from bot.db import Database
 from bot.dbtypes import UTCDateTime
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 BEHIND_AT = 2  # students with this many unacknowledged notices or more are "behind"
 
@@ -82,7 +81,7 @@ class Figures:
 
 
 _PERIOD = [bindparam("s", type_=UTCDateTime()), bindparam("e", type_=UTCDateTime())]
-_STAFF = bindparam("staff", expanding=True)
+_STAFF: Any = bindparam("staff", expanding=True)
 
 NOTICES = text("""
 SELECT n.group_name, COUNT(*) FROM notice n
@@ -159,17 +158,17 @@ WHERE s.contact_id IS NULL OR NOT EXISTS (
 GROUP BY s.class_name""")
 
 
-def compute(app: App, start: datetime, end: datetime, classes: list[str] | None = None,
+def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start: datetime, end: datetime,
             detail: bool = True) -> Figures:
-    """Figures for [start, end) for the given classes (default: all configured)."""
-    cfg = app.config
-    wanted = [c for c in cfg.groups.classes if classes is None or c.name in classes]
-    out = {c.name: ClassFigures(c.name, c.point) for c in wanted}
-    staff = sorted(app.people.staff_ids() | {app.gateway.self_id or "-"})
+    """Figures for [start, end) for the given class groups; `not_members` (staff, the bot) never count."""
+    out = {c.name: ClassFigures(c.name, c.point) for c in groups}
+    staff = sorted(not_members | {"-"})
     p = {"s": start, "e": end, "t": True, "f": False, "staff": staff, "behind": BEHIND_AT}
     top: dict[str, list[str]] = {}
-    with app.db.engine.connect() as conn:
-        def rows(q):
+    with db.read() as session:
+        conn = session.connection()
+
+        def rows(q: Any) -> Any:
             return conn.execute(q, {k: v for k, v in p.items() if f":{k}" in q.text}).all()
 
         for g, n in rows(NOTICES):

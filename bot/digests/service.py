@@ -1,30 +1,31 @@
-"""Building and sending digests: which period, which classes, which formats, and to whom."""
+"""Digests: which period, which classes, which formats, to whom, and when the scheduled ones are due."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from dateutil import rrule
 from sqlmodel import col, select
 
 from bot.calendar.events import Event
-from bot.config import CoordinatorGroup
+from bot.calendar.service import Calendar
+from bot.clock import Clock
+from bot.config import ClassGroup, Config, CoordinatorGroup
+from bot.db import Database
 from bot.deliveries import claim
 from bot.digests.figures import Figures, compute
+from bot.kernel.enums import SCHEDULED_PERIODS, DeliveryStatus, Period
 from bot.models import Contact, Delivery
-from bot.outbox import PRIORITY_BULK
-from bot.roster import clean_name
+from bot.outbox import PRIORITY_BULK, Outbox
+from bot.people import People, Person
+from bot.roster import Roster, clean_name
 from bot.texts import digests as texts
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 log = logging.getLogger("banzhu.digests")
-
-SCHEDULED = ("daily", "weekly", "monthly")
 
 
 @dataclass
@@ -35,72 +36,75 @@ class Digest:
     quiet: bool = False  # no notices and no questions in the period: a scheduled digest is not sent
 
 
-def period(kind: str, now_local: datetime) -> tuple[datetime, datetime]:
+def period(kind: Period, now_local: datetime) -> tuple[datetime, datetime]:
     """[start, end) in local time. Scheduled weekly/monthly digests cover the finished week/month before."""
     day = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
     monday = day - timedelta(days=day.weekday())
     first = day.replace(day=1)
-    if kind in ("daily", "today"):
-        return day, now_local
-    if kind == "week":
-        return monday, now_local
-    if kind == "month":
-        return first, now_local
-    if kind == "weekly":
-        return monday - timedelta(days=7), monday
-    if kind == "monthly":
-        prev = (first - timedelta(days=1)).replace(day=1)
-        return prev, first
+    match kind:
+        case Period.DAILY | Period.TODAY:
+            return day, now_local
+        case Period.WEEK:
+            return monday, now_local
+        case Period.MONTH:
+            return first, now_local
+        case Period.WEEKLY:
+            return monday - timedelta(days=7), monday
+        case Period.MONTHLY:
+            return (first - timedelta(days=1)).replace(day=1), first
     raise ValueError(f"unknown digest period {kind!r}")
 
 
-def scheduled_times(app: App, kind: str, around: datetime) -> tuple[datetime | None, datetime | None]:
-    """(the latest scheduled time <= around, the next one > around) for a digest kind, or Nones if it is off."""
-    cfg = app.config.digests
-    tz = app.config.tz
-    at: time | None = getattr(cfg, kind)
-    if at is None:
-        return None, None
-    local = around.astimezone(tz)
-    candidates = []
-    for back in range(0, 62):
-        d = (local - timedelta(days=back)).date()
-        if kind == "weekly" and d.isoweekday() != cfg.weekly_day:
-            continue
-        if kind == "monthly" and d.day != cfg.monthly_day:
-            continue
-        candidates.append(datetime.combine(d, at, tzinfo=tz))
-        if len(candidates) >= 2:
-            break
-    prev = next((c for c in candidates if c <= local), None)
-    nxt = None
-    for ahead in range(0, 62):
-        d = (local + timedelta(days=ahead)).date()
-        if kind == "weekly" and d.isoweekday() != cfg.weekly_day:
-            continue
-        if kind == "monthly" and d.day != cfg.monthly_day:
-            continue
-        c = datetime.combine(d, at, tzinfo=tz)
-        if c > local:
-            nxt = c
-            break
-    return prev, nxt
-
-
 class Digests:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, db: Database, clock: Clock, config: Config, people: People, roster: Roster,
+                 calendar: Calendar, outbox: Outbox) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.people = people
+        self.roster = roster
+        self.calendar = calendar
+        self.outbox = outbox
 
+    # -- scope ---------------------------------------------------------------------------------------------------
     def classes_of(self, group: CoordinatorGroup) -> list[str]:
-        return [c.name for c in self.app.config.groups.classes if group.points == "all" or c.point in group.points]
+        return [c.name for c in self.config.groups.classes if group.points == "all" or c.point in group.points]
+
+    def scope_for(self, sender: Person, group: CoordinatorGroup | None) -> tuple[list[str], str]:
+        """/汇总: in a coordinator group its classes (within the sender's), elsewhere the sender's own classes."""
+        if group is not None:
+            classes = [c for c in self.classes_of(group) if c in sender.classes]
+            return classes, "全部教学点" if group.points == "all" else "、".join(group.points)
+        classes = sorted(sender.classes)
+        return classes, "、".join(classes[:4]) + ("等" if len(classes) > 4 else "")
+
+    def scope_named(self, name: str | None) -> tuple[list[str], str]:
+        """`digest --group`: a coordinator group, a class or a teaching point (everything when None); ValueError
+        for an unknown name."""
+        cfg = self.config
+        if name is None:
+            return [c.name for c in cfg.groups.classes], "全部教学点"
+        group = cfg.group_by_name(name)
+        if isinstance(group, CoordinatorGroup):
+            return self.classes_of(group), group.name
+        if isinstance(group, ClassGroup):
+            return [group.name], group.name
+        if name in cfg.teaching_points:
+            return [c.name for c in cfg.groups.classes if c.point == name], name
+        raise ValueError(f"unknown group or teaching point: {name}")
+
+    # -- building ------------------------------------------------------------------------------------------------
+    def figures(self, start: datetime, end: datetime, classes: list[str], detail: bool = True) -> Figures:
+        groups = [c for c in self.config.groups.classes if c.name in classes]
+        return compute(self.db, groups, self.people.not_members(), start, end, detail)
 
     def names(self, figures: Figures) -> dict[str, str]:
         ids = [cid for c in figures.classes.values() for cid, _ in c.behind]
-        bound = self.app.roster.bound_names()
+        bound = self.roster.bound_names()
         out = {cid: bound[cid] for cid in ids if cid in bound}
         rest = [cid for cid in ids if cid not in out]
         if rest:
-            with self.app.db.tx() as s:
+            with self.db.read() as s:
                 for c in s.exec(select(Contact).where(col(Contact.contact_id).in_(rest))):
                     out[c.contact_id] = clean_name(c.name)
         return out
@@ -108,22 +112,23 @@ class Digests:
     def upcoming(self, classes: list[str], now: datetime, days: int = 7) -> list[tuple[Event, list[str]]]:
         found: dict[str, tuple[Event, list[str]]] = {}
         for name in classes:
-            for ev in self.app.calendar.upcoming(name, now, now + timedelta(days=days)):
+            for ev in self.calendar.upcoming(name, now, now + timedelta(days=days)):
                 found.setdefault(ev.id, (ev, []))[1].append(name)
         return sorted(found.values(), key=lambda x: x[0].when)
 
-    def build(self, kind: str, classes: list[str], scope: str, now: datetime, *, chart: bool = True,
+    def build(self, kind: Period, classes: list[str], scope: str, now: datetime, *, chart: bool = True,
               workbook: bool = False) -> Digest:
-        tz = self.app.config.tz
+        """Text (and optionally a chart and a workbook) for `kind` over `classes`; read-only, safe off the loop."""
+        tz = self.config.tz
         start, end = period(kind, now.astimezone(tz))
-        figures = compute(self.app, start, end, classes)
-        before = compute(self.app, start - (end - start), start, classes, detail=False)
+        figures = self.figures(start, end, classes)
+        before = self.figures(start - (end - start), start, classes, detail=False)
         names = self.names(figures)
         text = texts.digest(kind, scope, figures, before, names, self.upcoming(classes, now), tz,
-                            ranked=kind in ("monthly", "month"))
+                            ranked=kind.monthly_like)
         out = Digest(text, quiet=not (figures.total("notices") or figures.total("questions")))
-        stamp = f"{kind}-{start:%Y%m%d}-{abs(hash(scope)) % 10000:04d}"
-        folder = self.app.config.path(self.app.config.files.exports)
+        stamp = f"{kind}-{start:%Y%m%d}-{hashlib.sha1(scope.encode()).hexdigest()[:6]}"
+        folder = self.config.path(self.config.files.exports)
         folder.mkdir(parents=True, exist_ok=True)
         if chart and figures.total("notices"):
             from bot.digests.chart import rate_chart
@@ -146,43 +151,104 @@ class Digests:
     def send(self, digest: Digest, *, room_id: str | None = None, contact_id: str | None = None,
              key: str | None = None, now: datetime) -> bool:
         """Queue text, chart and workbook; with a key, claim it in the delivery log first (once only)."""
-        with self.app.db.tx() as s:
+        with self.db.tx() as s:
             if key and not claim(s, Delivery(key=key, kind="digest", due_at=now, claimed_at=now)):
                 return False
-            common = {"room_id": room_id, "contact_id": contact_id, "priority": PRIORITY_BULK, "session": s}
-            self.app.outbox.enqueue(text=digest.text, dedupe_key=key, **common)
+            self.outbox.enqueue(text=digest.text, dedupe_key=key, room_id=room_id, contact_id=contact_id,
+                                priority=PRIORITY_BULK)
             for i, path in enumerate(p for p in (digest.chart, digest.workbook) if p):
-                self.app.outbox.enqueue(file_path=str(path), dedupe_key=f"{key}:file{i}" if key else None, **common)
+                self.outbox.enqueue(file_path=str(path), dedupe_key=f"{key}:file{i}" if key else None,
+                                    room_id=room_id, contact_id=contact_id, priority=PRIORITY_BULK)
         return True
 
+    def on_demand(self, sender: Person, group: CoordinatorGroup | None, kind: Period, room_id: str | None,
+                  now: datetime) -> bool:
+        """/汇总: build and send. In a coordinator group it goes to the group; otherwise privately to the sender
+        (students never see it). False when the sender has no classes."""
+        classes, scope = self.scope_for(sender, group)
+        if group is None and not classes:
+            return False
+        digest = self.build(kind, classes, scope, now)
+        if group is not None:
+            self.send(digest, room_id=room_id, now=now)
+        else:
+            self.send(digest, contact_id=sender.contact_id, now=now)
+        return True
+
+    # -- the schedule --------------------------------------------------------------------------------------------
+    def _rule(self, kind: Period, around: datetime) -> rrule.rrule | None:
+        cfg = self.config.digests
+        at: time | None = {Period.DAILY: cfg.daily, Period.WEEKLY: cfg.weekly, Period.MONTHLY: cfg.monthly}[kind]
+        if at is None:
+            return None
+        tz = self.config.tz
+        start = datetime.combine(around.astimezone(tz).date() - timedelta(days=70), at, tzinfo=tz)
+        if kind == Period.DAILY:
+            return rrule.rrule(rrule.DAILY, dtstart=start)
+        if kind == Period.WEEKLY:
+            return rrule.rrule(rrule.WEEKLY, byweekday=cfg.weekly_day - 1, dtstart=start)
+        return rrule.rrule(rrule.MONTHLY, bymonthday=cfg.monthly_day, dtstart=start)
+
+    def scheduled_times(self, kind: Period, around: datetime) -> tuple[datetime | None, datetime | None]:
+        """(the latest scheduled time <= around, the next one > around), or Nones when that digest is off."""
+        rule = self._rule(kind, around)
+        if rule is None:
+            return None, None
+        local = around.astimezone(self.config.tz)
+        return rule.before(local, inc=True), rule.after(local)
+
+    def scheduled_keys(self, kind: Period, when: datetime) -> list[tuple[str, CoordinatorGroup]]:
+        stamp = when.astimezone(self.config.tz).strftime("%Y%m%d")
+        return [(f"digest:{kind}:{stamp}:{g.name}", g) for g in self.config.groups.coordinators]
+
     def delivered(self, key: str) -> bool:
-        with self.app.db.tx() as s:
+        with self.db.tx() as s:
             return s.get(Delivery, key) is not None
 
-    def scheduled_keys(self, kind: str, when: datetime) -> list[tuple[str, CoordinatorGroup]]:
-        stamp = when.astimezone(self.app.config.tz).strftime("%Y%m%d")
-        return [(f"digest:{kind}:{stamp}:{g.name}", g) for g in self.app.config.groups.coordinators]
+    def _pending(self, kind: Period, now: datetime) -> datetime | None:
+        """The scheduled time this digest kind is due at: a recent one not yet delivered, else the next."""
+        prev, nxt = self.scheduled_times(kind, now)
+        if prev is not None and now - prev <= self.config.digests.catch_up and not all(
+                self.delivered(k) for k, _ in self.scheduled_keys(kind, prev)):
+            return prev
+        return nxt
 
-    def run_scheduled(self, kind: str, when: datetime, now: datetime) -> int:
+    def next_due(self, now: datetime) -> datetime | None:
+        if not self.config.groups.coordinators:
+            return None
+        times = [t for kind in SCHEDULED_PERIODS if (t := self._pending(kind, now))]
+        return min(times) if times else None
+
+    def run_due(self, now: datetime) -> int:
+        """Send every scheduled digest due by now (once each; a missed one late within digests.catch_up)."""
+        sent = 0
+        for kind in SCHEDULED_PERIODS:
+            due = self._pending(kind, now)
+            if due is not None and due <= now:
+                sent += self.run_scheduled(kind, due, now)
+        return sent
+
+    def run_scheduled(self, kind: Period, when: datetime, now: datetime) -> int:
         """Send one scheduled digest to every coordinator group that has not had it; returns how many."""
         sent = 0
         for key, group in self.scheduled_keys(kind, when):
             if self.delivered(key):
                 continue
-            room_id = self.app.people.room_of_group(group.name)
+            room_id = self.people.room_of_group(group.name)
             if room_id is None:
                 log.warning("digest %s not sent: the room of %s has not been found", key, group.name)
-                with self.app.db.tx() as s:
-                    s.add(Delivery(key=key, kind="digest", due_at=when, claimed_at=now, status="skipped",
-                                   detail="room not found"))
+                self._skip(key, when, now, "room not found")
                 continue
             scope = "全部教学点" if group.points == "all" else "、".join(group.points)
-            digest = self.build(kind, self.classes_of(group), scope, now, chart=kind != "daily",
-                                workbook=kind == "monthly")
+            digest = self.build(kind, self.classes_of(group), scope, now, chart=kind != Period.DAILY,
+                                workbook=kind == Period.MONTHLY)
             if digest.quiet:
-                with self.app.db.tx() as s:  # nothing happened: no message, but remember the decision
-                    s.add(Delivery(key=key, kind="digest", due_at=when, claimed_at=now, status="skipped",
-                                   detail="nothing to report"))
+                self._skip(key, when, now, "nothing to report")  # no message, but remember the decision
                 continue
             sent += self.send(digest, room_id=room_id, key=key, now=now)
         return sent
+
+    def _skip(self, key: str, when: datetime, now: datetime, why: str) -> None:
+        with self.db.tx() as s:
+            claim(s, Delivery(key=key, kind="digest", due_at=when, claimed_at=now, status=DeliveryStatus.SKIPPED,
+                              detail=why))

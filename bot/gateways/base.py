@@ -48,7 +48,9 @@ class Incoming:
     room: RoomInfo | None = None  # None for a private chat
     mentions: tuple[str, ...] = ()  # contact ids
     quote: Quote | None = None
-    kind: str = "text"  # text | solitaire (接龙) | app | other
+    kind: str = "text"  # text | solitaire (接龙) | app | image | file | other
+    file_path: str | None = None  # an image or file the gateway saved locally
+    file_name: str | None = None  # its name as sent
 
     @property
     def is_private(self) -> bool:
@@ -87,7 +89,7 @@ def looks_throttled(error: str) -> bool:
 class GatewayEvents:
     """Callbacks the core gives a gateway."""
 
-    on_message: Callable[[Incoming], Awaitable[None]]
+    on_message: Callable[[Incoming], Awaitable[object]]
     on_room_change: Callable[[RoomInfo], Awaitable[None]] = field(default=lambda room: _noop())
     on_connection: Callable[[bool], Awaitable[None]] = field(default=lambda up: _noop())
 

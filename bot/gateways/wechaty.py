@@ -107,7 +107,7 @@ class WechatyGateway:
         gateway = self
         base = _bot_class()
 
-        class Bot(base):  # type: ignore[misc,valid-type]
+        class Bot(base):  # type: ignore[misc,valid-type]  # wechaty's class is only known at run time
             async def on_login(self, contact: Any) -> None:
                 await gateway._on_login(contact)
 

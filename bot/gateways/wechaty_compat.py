@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from wechaty_puppet.schemas.puppet import PuppetOptions
 
-PuppetOptions.__hash__ = object.__hash__  # type: ignore[assignment,method-assign]
+PuppetOptions.__hash__ = object.__hash__  # type: ignore[assignment,method-assign,unused-ignore]  # untyped lib
 
 import wechaty  # noqa: E402
 from wechaty import Contact, Message, Room, Wechaty, WechatyOptions  # noqa: E402

@@ -10,16 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.exports import style_header
+from bot.db import Database
+from bot.exports import write_sheet
+from bot.handbook.service import Handbook
 from bot.models import Question
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 
 @dataclass(frozen=True)
@@ -32,10 +30,10 @@ class Miss:
     reason: str  # why it still declines ("" when it answers now)
 
 
-def misses(app: App, since: datetime) -> list[Miss]:
-    retriever = app.answers.retriever
-    with app.db.tx() as s:
-        rows = s.exec(select(Question).where(Question.at >= since).order_by(Question.at)).all()
+def misses(handbook: Handbook, db: Database, since: datetime) -> list[Miss]:
+    retriever = handbook.retriever
+    with db.read() as s:
+        rows = s.exec(select(Question).where(Question.at >= since).order_by(col(Question.at))).all()
     out = []
     for q in rows:
         match = retriever.match(q.text)
@@ -44,20 +42,8 @@ def misses(app: App, since: datetime) -> list[Miss]:
     return out
 
 
-def misses_workbook(rows: list[Miss], tz, out: Path) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "未答问题"
+def misses_workbook(rows: list[Miss], tz: ZoneInfo, out: Path) -> Path:
     header = ["时间", "班级群", "问题", "现在的回答", "最接近的小节", "仍不回答的原因"]
-    ws.append(header)
-    for m in rows:
-        ws.append([m.at.astimezone(tz).replace(tzinfo=None), m.group, m.text, m.now_answers or "", m.nearest,
-                   m.reason])
-    for (cell,) in ws.iter_rows(min_row=2, min_col=1, max_col=1):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    for letter, width in zip("ABCDEF", (18, 16, 40, 22, 22, 30), strict=True):
-        ws.column_dimensions[letter].width = width
-    style_header(ws)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    return out
+    table = [header] + [[m.at.astimezone(tz).replace(tzinfo=None), m.group, m.text, m.now_answers or "", m.nearest,
+                         m.reason] for m in rows]
+    return write_sheet(out, "未答问题", table, widths=(18, 16, 40, 22, 22, 30), date_columns=(1,))

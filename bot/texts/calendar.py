@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.calendar.events import Event
-from bot.durations import format_duration_zh
-from bot.zhdate import format_when
+from bot.kernel.dates import format_when
+from bot.kernel.durations import format_duration_zh
 
 ICON = {"作业": "📝", "直播": "📺", "选课": "📚", "报考": "🗂", "考试": "✍️", "其他": "📌"}
 
@@ -63,6 +63,11 @@ def agenda(title: str, events: list[Event], tz) -> str:
 
 
 REMIND_USAGE = "用法：/提醒 时间 事项，例如 /提醒 11月30日18:00 形考作业3截止 或 /提醒 周五晚上8点 直播课"
+def remind_bad_date(problem: str) -> str:
+    return f"{problem}提醒没有设置。"
+
+
 REMIND_PAST = "这个时间已经过去了，请检查一下日期。"
 CANCELLED = "已取消提醒 #{id}。"
 CANCEL_NOT_FOUND = "没有找到提醒 #{id}（只能取消本群用 /提醒 设置的提醒）。"
+CANCEL_USAGE = "请写上提醒编号，例如：/取消提醒 3"

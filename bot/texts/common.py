@@ -1,3 +1,16 @@
 """Sentences shared by several features."""
 
 NOT_YOUR_CLASS = "抱歉，您不负责这个班级，不能在这里操作。"
+UNKNOWN_COMMAND = "没有“/{typed}”这个命令。{tip}发送 /帮助 查看可用命令。"
+DID_YOU_MEAN = "你是不是想用 /{name}？"
+ROLE_DENIED = "抱歉，/{name} 只有{allowed}可以使用。"
+WRONG_PLACE = "/{name} 请在{places}里使用。"
+COMMAND_FAILED = "抱歉，处理这条命令时出了问题，已记录，请稍后再试或联系管理员。"
+MESSAGE_FAILED = "抱歉，出了点问题，已记录，请稍后再试。"
+CONFIRM_ASK = "{summary}\n回复“确认”发送，回复“取消”放弃（{minutes}分钟内有效）。"
+CONFIRM_EXPIRED = "确认已超时，请重新发送命令。"
+CONFIRM_CANCELLED = "已取消，没有发送。"
+USAGE = "用法：{usage}\n例如：{example}"
+TOO_LONG_INPUT = "消息太长了（{length}字），请精简后再发。"
+ROLE_NAMES = {"student": "学生", "teacher": "老师", "coordinator": "教学点负责人", "admin": "管理员"}
+PLACE_NAMES = {"class": "班级群", "coordinator": "负责人群", "private": "私聊"}

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from bot.calendar.events import Event
 from bot.digests.figures import Figures
-from bot.zhdate import format_when
+from bot.kernel.dates import format_when
+from bot.kernel.enums import Period
 
 KIND_TITLE = {"daily": "今日", "weekly": "本周", "monthly": "月度", "today": "今日", "week": "本周", "month": "本月"}
 
@@ -31,7 +32,7 @@ def period(start: datetime, end: datetime) -> str:
     return f"{start.month}月{start.day}日—{last.month}月{last.day}日"
 
 
-def digest(kind: str, scope: str, now: Figures, before: Figures | None, names: dict[str, str],
+def digest(kind: Period, scope: str, now: Figures, before: Figures | None, names: dict[str, str],
            upcoming: list[tuple[Event, list[str]]], tz, ranked: bool = False) -> str:
     start, end = now.start.astimezone(tz), now.end.astimezone(tz)
     lines = [f"【{KIND_TITLE.get(kind, '')}数据通报】{period(start, end)}（{scope}）"]
@@ -57,9 +58,9 @@ def digest(kind: str, scope: str, now: Figures, before: Figures | None, names: d
     if ranked:
         classes = list(reversed([c for c in classes if c.rate is not None])) + [c for c in classes if c.rate is None]
     for i, c in enumerate(classes, 1):
-        prev = prev_classes.get(c.name)
+        prev_class = prev_classes.get(c.name)
         text = f"{i}. {c.name}" if ranked else f"· {c.name}"
-        text += f"：{pct(c.rate)}{change(c.rate, prev.rate if prev else None)}，通知 {c.notices}"
+        text += f"：{pct(c.rate)}{change(c.rate, prev_class.rate if prev_class else None)}，通知 {c.notices}"
         if c.behind:
             shown = "、".join(names.get(cid, cid) for cid, _ in c.behind[:8])
             more = f"等{len(c.behind)}人" if len(c.behind) > 8 else ""
@@ -74,3 +75,7 @@ def digest(kind: str, scope: str, now: Figures, before: Figures | None, names: d
                 f"等{len(groups)}个班" if len(groups) > 4 else "")
             lines.append(f"· {format_when(ev.when.astimezone(tz))} {ev.type}｜{ev.title}（{who}）")
     return "\n".join(lines)
+
+
+NO_CLASSES = "您还没有负责的班级。"
+SENT_PRIVATELY = "汇总已私聊发给您。"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from bot.kernel.dates import format_when
 from bot.models import Notice
-from bot.zhdate import format_when
+from bot.notices.values import ClassRow, NoticeError
+from bot.texts.common import NOT_YOUR_CLASS
 
 
 def notice(n: Notice, deadline: datetime | None) -> str:
@@ -57,13 +60,13 @@ def stats(n: Notice, done: int, total: int, late: int, not_in_group: int, deadli
     return "，".join(parts) + "。"
 
 
-def fanout_stats(parent: Notice, rows: list[tuple[str, int, int]]) -> str:
-    done = sum(r[1] for r in rows)
-    total = sum(r[2] for r in rows)
+def fanout_stats(parent: Notice, rows: Sequence[ClassRow]) -> str:
+    done = sum(r.done for r in rows)
+    total = sum(r.expected for r in rows)
     lines = [f"通知 #{parent.id}（{len(rows)}个班级）：已确认 {done}/{total}（{done / total:.0%}）" if total
              else f"通知 #{parent.id}：还没有需要确认的同学。"]
-    for name, d, t in sorted(rows, key=lambda r: (r[1] / r[2]) if r[2] else 1):
-        lines.append(f"· {name}：{d}/{t}" + (f"（{d / t:.0%}）" if t else ""))
+    for r in sorted(rows, key=lambda r: (r.done / r.expected) if r.expected else 1):
+        lines.append(f"· {r.group}：{r.done}/{r.expected}" + (f"（{r.done / r.expected:.0%}）" if r.expected else ""))
     return "\n".join(lines)
 
 
@@ -87,8 +90,12 @@ def deadline_summary(n: Notice, done: int, total: int, late: int, missing: list[
     return text
 
 
-def fanout_summary(parent: Notice, rows: list[tuple[str, int, int]]) -> str:
+def fanout_summary(parent: Notice, rows: Sequence[ClassRow]) -> str:
     return "【已截止】" + fanout_stats(parent, rows)
+
+
+def bad_date(problem: str) -> str:
+    return f"{problem}通知没有发出，请改正后重新发送。"
 
 
 NO_NOTICE = "本群还没有通知。"
@@ -96,6 +103,43 @@ NOT_FOUND = "没有找到通知 #{n}。"
 
 
 ROOM_UNKNOWN = "还没找到“{group}”的微信群，通知暂时发不出去，请确认机器人已在群里。"
+DEADLINE_UNREADABLE = "没看懂截止时间，请这样写：/通知 截止 明天18:00 上传照片"
+DEADLINE_PAST = "截止时间已经过去了，请检查一下日期。"
 EMPTY_NOTICE = "请在 /通知 后面写上通知内容，例如：/通知 周五前完成形考作业2"
 NOBODY_MISSING = "通知 #{n}：大家都已确认，不用催了 👍"
 NEED_NUMBER = "请带上通知编号，例如：{example}"
+
+VIA = {"reply": "回复", "quote": "引用通知", "number": "回复编号", "solitaire": "接龙"}
+TOO_LONG = "通知太长了（{length}字），一条通知最多{limit}字。请精简一下，或者分成几条发布。"
+FANOUT_NUDGE = "群发的通知请到各班级群里催，或等系统自动提醒。"
+FANOUT_TARGETS = "请写明发给哪些班级，例如：\n/通知 全部班级 周五前完成形考作业2\n/通知 教学点:城区 …\n/通知 班级:行管1班,行管2班 …"
+NO_CLASSES_IN_SCOPE = "没有找到您负责范围内的这些班级。"
+NUDGED_PRIVATELY = "已在{group}群里提醒 {n} 位同学。"
+EXPORT_SENT = "通知 #{n} 的确认情况见附件。"
+EXPORT_PRIVATELY = "表格已私聊发给您。"
+
+
+def fanout_confirm(groups: list[str], body: str) -> str:
+    names = "、".join(groups[:8]) + (f" 等{len(groups)}个班级" if len(groups) > 8 else "")
+    return f"将把通知发到 {len(groups)} 个班级群（{names}）：\n{short(body, 60)}"
+
+
+def fanned_out(parent_id: int, sent: int, unbound: list[str]) -> str:
+    text = f"已发送通知 #{parent_id} 到 {sent} 个班级群。发送 /统计 #{parent_id} 查看各班确认情况。"
+    if unbound:
+        text += f"\n未找到微信群、没有发出：{'、'.join(unbound)}"
+    return text
+
+
+def error(exc: NoticeError, example: str = "") -> str:
+    """The sentence for a NoticeError the service raised."""
+    d = exc.detail
+    return {
+        "room unknown": lambda: ROOM_UNKNOWN.format(group=d.get("group", "")),
+        "too long": lambda: TOO_LONG.format(length=d.get("length"), limit=d.get("limit")),
+        "not found": lambda: NOT_FOUND.format(n=d.get("n")),
+        "no notice": lambda: NO_NOTICE,
+        "need number": lambda: NEED_NUMBER.format(example=example),
+        "not yours": lambda: NOT_YOUR_CLASS,
+        "fan-out": lambda: FANOUT_NUDGE,
+    }[exc.reason]()

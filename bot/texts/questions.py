@@ -1,5 +1,12 @@
 """What the bot says when answering questions."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.models import Question
+
 DECLINE = "这个问题我还答不上来，已经转告导学教师，老师看到后会回复你。"
 DECLINE_NO_ADVISOR = "这个问题我还答不上来，已经转告老师，老师看到后会回复你。"
 REPEAT = "这个问题刚才已经回答过了（{when}回复{asker}的那条），请往上翻看一下哦。"
@@ -23,3 +30,20 @@ FAQ_NOT_FOUND = "没有编号为 {id} 的问答（配置文件里的固定问答
 def teacher_title(name: str) -> str:
     """王芳 -> 王老师; names that already carry a title stay as they are."""
     return name if name.endswith(("老师", "主任", "校长")) else f"{name[:1]}老师"
+
+
+SOURCE_FAQ = "——常见问答"
+SOURCE_HANDBOOK = "——《学生手册》§{title}"
+STAFF_MISS = "这个问题手册里没有找到答案。"
+FAQ_LIST_HEAD = "常见问答：固定 {fixed} 条，老师添加 {added} 条。"
+
+
+def forwarded(group: str, questions: Sequence[Question], *, has_advisor: bool, private: bool, tz: ZoneInfo) -> str:
+    """The batch of unanswered questions sent privately to the advisor (or the admins)."""
+    head = FORWARD_HEAD if has_advisor else FORWARD_HEAD_UNKNOWN if private else FORWARD_HEAD_NO_ADVISOR
+    lines = [head.format(group=group, n=len(questions))]
+    for q in questions[:20]:
+        where = "，私聊" if q.in_private else ""
+        lines.append(f"#{q.id} {q.name}（{q.at.astimezone(tz):%m-%d %H:%M}{where}）：{q.text[:80]}")
+    lines.append(FORWARD_FOOT)
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""`run`: start the bot — on the console gateway (a local try-out) unless config or --gateway says wechaty."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+from typing import Any
+
+from bot.cli.common import Env, err, files_ok, subcommand
+from bot.config import Config
+
+
+def register(sub: Any) -> None:
+    s = subcommand(sub, "run", cmd_run, "start the bot (console gateway unless config says wechaty)")
+    s.add_argument("--gateway", choices=["console", "wechaty"])
+
+
+def cmd_run(env: Env) -> int:
+    config = env.config
+    if not files_ok(config):
+        return 2
+    return asyncio.run(_run(env, config, env.args.gateway or config.gateway.kind))
+
+
+async def _run(env: Env, config: Config, kind: str) -> int:
+    from bot.app import build_app
+    from bot.runtime import Runner
+
+    clock = Env.clock_factory()
+    if kind == "wechaty":
+        from bot.gateways.wechaty import WechatyGateway
+
+        gateway: Any = WechatyGateway.from_config(config, clock)
+    else:
+        from bot.gateways.console import ConsoleGateway
+        from bot.world import default_rooms
+
+        # A local try-out should answer quickly; WeChat pacing applies to the wechaty gateway.
+        config = config.model_copy(update={"outbox": config.outbox.model_copy(
+            update={"min_interval": timedelta(milliseconds=300), "jitter": timedelta(milliseconds=300)})})
+        roster = env.services.roster
+        if roster.count() == 0 and config.files.roster and config.path(config.files.roster).exists():
+            report = roster.import_file(config.path(config.files.roster))
+            for e in report.errors:
+                err(f"{config.files.roster}: {e}")
+        rooms = default_rooms(config, roster.students_of_all())
+        env.close()
+        gateway = ConsoleGateway(clock, config.gateway.bot_name, rooms, tz=config.tz)
+    app = build_app(config, gateway, clock)
+    runner = Runner(app)
+    if kind != "wechaty":
+        gateway.on_quit = lambda: runner.stop(drain=True)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, runner.stop)
+        except NotImplementedError:  # pragma: no cover
+            pass
+    await runner.run()
+    return 0

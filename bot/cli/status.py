@@ -1,0 +1,45 @@
+"""`status`: is a bot process running, is WeChat connected, what was last received and sent, what waits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cli.common import Env, out, subcommand
+from bot.status import read
+
+
+def register(sub: Any) -> None:
+    subcommand(sub, "status", cmd_status, "bot process, connection, last message in and out, pending messages")
+
+
+def cmd_status(env: Env) -> int:
+    services = env.services
+    tz = env.config.tz
+    now = env.now
+    report = read(services.db, now)
+    pending = services.outbox.pending_count()
+    backlog = services.inbox.backlog()
+
+    def t(when: Any) -> str:
+        return f"{when.astimezone(tz):%Y-%m-%d %H:%M:%S}" if when else "never"
+
+    state = report.state
+    if state is None:
+        line = f"WeChat: never connected; pending messages: {pending}"
+    elif not report.running:
+        line = (f"WeChat ({state.gateway}): no bot process is running (last heartbeat {t(state.heartbeat_at)}); "
+                f"pending messages: {pending}")
+    else:
+        how = "connected" if state.connected else "disconnected"
+        line = f"WeChat ({state.gateway}): {how} since {t(state.since)}; pending messages: {pending}"
+    out(line)
+    if state is not None:
+        out(f"last message received: {t(state.last_received_at)}; last sent: {t(state.last_sent_at)}")
+    if backlog:
+        out(f"incoming messages waiting to be processed: {backlog}")
+    from bot.courier import throttle_note
+
+    note = throttle_note(services.db, now)
+    if note:
+        out(note)
+    return 0

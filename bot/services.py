@@ -1,0 +1,73 @@
+"""The services of one bot, built in dependency order. Each takes only what it needs in its constructor, so its
+signature says what it depends on; handlers and jobs reach them as typed attributes (`ctx.notices`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.audit import Audit
+from bot.calendar.service import Calendar
+from bot.clock import Clock
+from bot.config import Config
+from bot.confirmations import Confirmations
+from bot.db import Database
+from bot.digests.service import Digests
+from bot.handbook.service import Handbook, IndexCache
+from bot.inbox import Inbox
+from bot.notices.service import Notices
+from bot.outbox import Outbox
+from bot.people import People
+from bot.questions import Questions
+from bot.retention import Retention
+from bot.roster import Roster
+from bot.staff import Staff
+from bot.status import Health
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    clock: Clock
+    db: Database
+    outbox: Outbox
+    inbox: Inbox
+    audit: Audit
+    people: People
+    roster: Roster
+    staff: Staff
+    confirmations: Confirmations
+    notices: Notices
+    calendar: Calendar
+    handbook: Handbook
+    questions: Questions
+    digests: Digests
+    retention: Retention
+    health: Health
+
+    def invalidate_caches(self) -> None:
+        """After a rolled-back message: forget what the in-memory caches may have learnt from it."""
+        for service in (self.people, self.roster, self.notices, self.questions):
+            service.invalidate_caches()
+
+
+def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCache | None = None) -> Services:
+    """Every service over one database, wired by hand: the order is the dependency order."""
+    outbox = Outbox(db, clock, config.outbox)
+    people = People(db, config, clock)
+    roster = Roster(db, config, clock)
+    handbook = Handbook(db, config, indexes or IndexCache(), bot_names=(config.gateway.bot_name,))
+    calendar = Calendar(db, clock, config, people, outbox)
+    inbox = Inbox(db, clock)
+    audit = Audit(db, clock)
+    return Services(
+        config=config, clock=clock, db=db, outbox=outbox, inbox=inbox, audit=audit, people=people, roster=roster,
+        staff=Staff(db, clock, config, people),
+        confirmations=Confirmations(db, clock),
+        notices=Notices(db, clock, config, people, roster, outbox),
+        calendar=calendar,
+        handbook=handbook,
+        questions=Questions(db, clock, config, people, roster, outbox, handbook),
+        digests=Digests(db, clock, config, people, roster, calendar, outbox),
+        retention=Retention(db, clock, config.retention, inbox, outbox, audit),
+        health=Health(db, clock, config.gateway.kind),
+    )

@@ -1,0 +1,85 @@
+"""The real-time runner: APScheduler is the alarm clock that wakes the engine at the next due time.
+
+No real sleeps: the engine runs on a virtual clock, and APScheduler's own idea of now is moved with it
+(time-machine), so the real APScheduler computes, arms and fires the alarm.
+"""
+
+import asyncio
+from datetime import timedelta
+
+import time_machine
+
+from bot.app import build_app
+from bot.clock import VirtualClock
+from bot.gateways.fake import FakeGateway
+from bot.runtime import Runner
+from tests.conftest import START
+
+
+async def cycle(runner: Runner) -> None:
+    """Let the engine finish what it was woken for."""
+    runner.idle.clear()
+    await asyncio.wait_for(runner.idle.wait(), timeout=30)
+
+
+async def test_apscheduler_wakes_the_engine_for_a_future_send(config, sqlite_db, indexes):
+    with time_machine.travel(START, tick=False) as wall:
+        clock = VirtualClock(START)
+        gateway = FakeGateway(clock)
+        app = build_app(config, gateway, clock, db=sqlite_db, indexes=indexes)
+        runner = Runner(app)
+        task = asyncio.create_task(runner.run())
+        await asyncio.wait_for(runner.idle.wait(), timeout=60)  # started, idle: nothing is due
+        due = START + timedelta(minutes=15)  # before the weekly digest at 08:30
+        app.services.outbox.enqueue(text="到点发送", contact_id="wxid_x", not_before=due)
+        await cycle(runner)  # queueing kicked the engine: it re-armed the alarm for `due`
+        assert runner.armed_for == due and runner.scheduler.get_job("wake").next_run_time == due
+        assert gateway.sent == []
+        clock.set(due - timedelta(seconds=1))
+        wall.move_to(due - timedelta(seconds=1))
+        runner.scheduler.wakeup()  # APScheduler looks: not yet due
+        await asyncio.sleep(0)
+        assert gateway.sent == []
+        clock.set(due)
+        wall.move_to(due)
+        runner.scheduler.wakeup()  # now it is: the alarm fires and the engine sends
+        await cycle(runner)
+        [sent] = gateway.sent
+        assert sent.text == "到点发送" and sent.time == due
+        assert runner.scheduler.get_job("heartbeat") is not None
+        runner.stop()
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def test_a_message_is_answered_while_a_long_digest_is_built(config, sqlite_db, indexes, monkeypatch):
+    """The event loop never waits on a job: a 5-second digest runs in its own thread while a student's question
+    is journaled, processed and answered."""
+    import threading
+
+    clock = VirtualClock(START)
+    gateway = FakeGateway(clock)
+    app = build_app(config, gateway, clock, db=sqlite_db, indexes=indexes)
+    building, release = threading.Event(), threading.Event()
+
+    def slow_build(*args, **kwargs):
+        building.set()
+        release.wait(timeout=5)  # a digest over millions of rows takes seconds
+        raise AssertionError("not reached in this test")
+
+    monkeypatch.setattr(app.services.digests, "run_due", slow_build)
+    from bot.gateways.base import Incoming, Member, RoomInfo
+
+    room = RoomInfo("r1@chatroom", "2024秋行政管理1班", (Member("wxid_wang", "王老师"), Member("wxid_zs", "张三")))
+    gateway.rooms_by_id["r1@chatroom"] = __import__("bot.gateways.fake", fromlist=["FakeRoom"]).FakeRoom(
+        room.room_id, room.topic, {m.contact_id: m for m in room.members})
+    await app.start()
+    jobs = asyncio.create_task(app.run_due(START.replace(hour=20)))  # the daily digest's time
+    await asyncio.to_thread(building.wait, 5)
+    msg = Incoming("q1", clock.now(), Member("wxid_zs", "张三"), "忘记密码怎么办？", RoomInfo(room.room_id, room.topic))
+    await asyncio.wait_for(app.receive(msg), timeout=5)
+    await asyncio.wait_for(app.drain(clock.now()), timeout=5)
+    [answer] = gateway.sent
+    assert "忘记密码" in answer.text and building.is_set() and not jobs.done()  # the digest is still being built
+    release.set()
+    await jobs
+    await app.stop()

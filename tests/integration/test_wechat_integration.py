@@ -1,0 +1,206 @@
+"""The real bot process, with `gateway: wechaty`, against a real puppet service (Node wechaty-puppet-service serving
+wechaty-puppet-mock) on loopback. The bot's sends and their mention ids are asserted on the Node side; then the
+server is stopped and restarted mid-conversation."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ON_CI, ROOT
+
+PEER = ROOT / "tests" / "peer"
+TOKEN = "insecure_banzhu_test"
+
+_MISSING = ("Node.js is not installed: the WeChat integration test needs it" if shutil.which("node") is None else
+            "tests/peer/node_modules is missing: run `make test` (it runs npm ci)"
+            if not (PEER / "node_modules" / "wechaty-puppet-service").exists() else None)
+if _MISSING and ON_CI:
+    pytest.fail(f"{_MISSING} (CI must run the WeChat integration test)", pytrace=False)
+if _MISSING:
+    pytest.skip(_MISSING, allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """A child process whose output lines are collected by a thread."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, stream: str = "stdout") -> None:
+        self.p = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.all: list[str] = []
+        self.err: list[str] = []
+        for name, pipe in (("stdout", self.p.stdout), ("stderr", self.p.stderr)):
+            threading.Thread(target=self._pump, args=(pipe, name == stream, name), daemon=True).start()
+
+    def _pump(self, pipe, main: bool, name: str) -> None:
+        for line in pipe:
+            line = line.rstrip("\n")
+            (self.all if main else self.err).append(line)
+            if main:
+                self.lines.put(line)
+
+    def wait_for(self, pred, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.p.poll() is not None:
+                    break
+                continue
+            if pred(line):
+                return line
+        raise AssertionError("timed out; last lines:\n" + "\n".join(self.all[-30:]) + "\nstderr:\n"
+                             + "\n".join(self.err[-30:]))
+
+    def send(self, line: str) -> None:
+        assert self.p.stdin is not None
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait(timeout=5)
+
+
+class Peer(Proc):
+    def __init__(self, port: int) -> None:
+        super().__init__(["node", "server.mjs"], {**os.environ, "PORT": str(port), "TOKEN": TOKEN}, PEER)
+        self.wait_for(lambda line: '"ready"' in line, timeout=60)
+
+    def events(self, kind: str) -> list[dict]:
+        out = []
+        for line in self.all:
+            if line.startswith("{"):
+                obj = json.loads(line)
+                if obj.get("event") == kind:
+                    out.append(obj)
+        return out
+
+    def next_say(self, timeout: float = 30.0) -> dict:
+        return json.loads(self.wait_for(lambda line: '"bot-say"' in line, timeout))
+
+
+def write_config(tmp_path: Path) -> Path:
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    for key in ("calendar", "handbook", "faq", "roster"):
+        text = text.replace(f"  {key}: data/", f"  {key}: {ROOT}/data/")
+    text = text.replace("kind: console ", "kind: wechaty ")
+    text = text.replace("  min_interval: 3s", "  min_interval: 2.5s")
+    text = text.replace("  jitter: 2s", "  jitter: 0s").replace("retry_backoff: [5s, 30s, 2m, 10m]", "retry_backoff: [1s, 1s]")
+    text = text.replace("    reconnect_min: 2s", "    reconnect_min: 1s").replace("    reconnect_max: 5m", "    reconnect_max: 4s")
+    (tmp_path / "calendar.yaml").write_text("events: []\n", encoding="utf-8")
+    text = text.replace(f"  calendar: {ROOT}/data/calendar.yaml", f"  calendar: {tmp_path}/calendar.yaml")
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def start_bot(tmp_path: Path, port: int) -> Proc:
+    env = {**os.environ, "WECHATY_PUPPET_SERVICE_TOKEN": TOKEN,
+           "WECHATY_PUPPET_SERVICE_ENDPOINT": f"127.0.0.1:{port}",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONUNBUFFERED": "1"}
+    bot = Proc([sys.executable, "-m", "bot", "-v", "--config", str(write_config(tmp_path)), "run"], env, ROOT,
+               stream="stderr")
+    bot.wait_for(lambda line: "logged in to WeChat" in line, timeout=90)
+    bot.wait_for(lambda line: "gateway connected" in line, timeout=30)
+    return bot
+
+
+def test_class_group_over_real_puppet_service_with_restart(tmp_path):
+    port = free_port()
+    peer = Peer(port)
+    bot = None
+    try:
+        bot = start_bot(tmp_path, port)
+        time.sleep(1.0)  # the room list is synced on login
+
+        # A teacher publishes a notice: posted to the room, confirmation to the teacher privately.
+        peer.send("teacher room /通知 周五前完成形考作业2")
+        notice = peer.next_say()
+        assert notice["to"] == "room1@chatroom" and "【通知 #1】" in notice["text"]
+        private = peer.next_say()
+        assert private["to"] == "wxid_wang" and "需确认 4 人" in private["text"]
+
+        # Students acknowledge: silence in the group. A redelivery with a new id counts once.
+        peer.send("s0 room 收到")
+        peer.send("s1 dup 收到了，谢谢老师")
+        peer.send("teacher room /统计")
+        stats = peer.next_say()
+        assert "已确认 2/4" in stats["text"], stats
+
+        # A handbook question: answered with its source, @-mentioning the asker by contact id.
+        peer.send("s2 room 忘记密码怎么办？")
+        answer = peer.next_say()
+        assert answer["mentions"] == ["wxid_s2"] and "忘记密码" in answer["text"] and "§" in answer["text"]
+
+        # Someone who renamed himself 王老师 gets no teacher rights.
+        peer.send("impostor room /通知 明天停课")
+        refusal = peer.next_say()
+        assert refusal["mentions"] == ["wxid_fake"] and "只有" in refusal["text"]
+
+        # An Excel export goes to the teacher privately, as a file.
+        peer.send("teacher room /导出")
+        export = json.loads(peer.wait_for(lambda line: '"bot-file"' in line))
+        assert export["to"] == "wxid_wang" and export["name"].endswith(".xlsx")
+        reply = peer.next_say()  # the room hears only where the file went
+        assert reply["to"] == "room1@chatroom" and "私聊" in reply["text"]
+        assert any(e["to"] == "wxid_wang" and "见附件" in e["text"] for e in peer.events("bot-say"))
+
+        # Three replies queued at once; the server dies after the first is delivered.
+        peer.send("teacher room /未确认")
+        peer.send("teacher room /催")
+        peer.send("teacher dm /帮助")
+        first = peer.next_say()
+        time.sleep(1.0)  # its confirmation reaches the bot; the next send is 2.5 s away (pacing)
+        peer.stop(signal.SIGKILL)
+        sent_before = [e["text"] for e in peer.events("bot-say")]
+        time.sleep(2.0)
+
+        peer = Peer(port)  # the same service comes back
+        bot.wait_for(lambda line: "logged in to WeChat" in line, timeout=60)
+        after = [peer.next_say(timeout=30) for _ in range(2)]
+        texts_after = [e["text"] for e in after]
+        expected = {"未确认 2/4 人", "提醒：通知 #1", "可用命令"}
+        everything = sent_before[sent_before.index(first["text"]):] + texts_after
+        for needle in expected:
+            assert sum(needle in t for t in everything) == 1, (needle, everything)
+        nudge = next(e for e in [first, *after] if "提醒：通知 #1" in e["text"])
+        assert sorted(nudge["mentions"]) == ["wxid_fake", "wxid_s2"]
+
+        # And the conversation goes on after the reconnect.
+        peer.send("s2 room 收到")
+        peer.send("teacher room /统计")
+        assert "已确认 3/4" in peer.next_say()["text"]
+        time.sleep(1.0)
+        assert len(peer.events("bot-say")) == 3  # nothing else was sent twice after the restart
+    finally:
+        if bot is not None:
+            bot.stop()
+        peer.stop()
