@@ -42,6 +42,7 @@ class App:
     dispatcher: Dispatcher
     jobs: list[Job]
     on_activity: Callable[[], None] = lambda: None
+    leader: bool = True  # this process runs the timed jobs (one process of a city at a time)
     _failed_until: dict[str, datetime] = field(default_factory=dict)
     _processing: asyncio.Lock | None = None
     _journal_wait: list[tuple[Incoming, asyncio.Future[bool]]] = field(default_factory=list)
@@ -128,8 +129,10 @@ class App:
         group = None
         if msg.room is not None:
             group = people.group_for_room(msg.room)
-            if group is None:
-                return  # a room we were not configured for: stay silent
+            if group is None or not services.accounts.serves(group.name):
+                return  # a room we were not configured for, or another account's: stay silent
+        else:
+            services.accounts.saw_private(msg.sender.contact_id, msg.time)
         people.seen(msg.room.room_id if msg.room else None, msg.sender)
         person = people.person(msg.sender.contact_id, msg.sender.shown)
         text = clean(msg.text[:MAX_INPUT_CHARS])
@@ -194,7 +197,8 @@ class App:
 
     def _next_wake(self) -> datetime | None:
         now = self.clock.now()
-        times = [t for t in [self.courier.next_wake(), *(self._job_due(j, now) for j in self.jobs)] if t]
+        jobs = self.jobs if self.leader else []
+        times = [t for t in [self.courier.next_wake(), *(self._job_due(j, now) for j in jobs)] if t]
         return min(times) if times else None
 
     def _job_due(self, job: Job, now: datetime) -> datetime | None:
@@ -205,8 +209,9 @@ class App:
         return due
 
     async def run_due(self, now: datetime) -> None:
-        """Run everything due at `now`: jobs first (they enqueue), then one paced send."""
-        for job in self.jobs:
+        """Run everything due at `now`: jobs first (they enqueue; only on the leading process), then one paced
+        send (every process sends its own account's queue)."""
+        for job in self.jobs if self.leader else ():
             due = await asyncio.to_thread(self._job_due, job, now)
             if due is None or due > now:
                 continue
@@ -242,14 +247,14 @@ class App:
 
 def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | None = None,
               rng: random.Random | None = None, indexes: IndexCache | None = None,
-              routers: list[Router] | None = None) -> App:
-    """Wire one bot: storage, services, the gateway's courier, handlers and timed jobs."""
+              routers: list[Router] | None = None, account: str = "") -> App:
+    """Wire one bot (one WeChat account): storage, services, the gateway's courier, handlers and timed jobs."""
     from handlers import ROUTERS
     from schedules import JOBS
 
     db = db or Database(config.effective_database_url())
-    services = build_services(config, db, clock, indexes)
-    courier = Courier(db, gateway, clock, config.outbox, rng=rng)
+    services = build_services(config, db, clock, indexes, account=account)
+    courier = Courier(db, gateway, clock, config.outbox, account=account, rng=rng)
     courier.sent_listeners.append(lambda item: services.health.sent(clock.now()))
     app = App(services, gateway, courier, Dispatcher(routers or ROUTERS), list(JOBS))
     services.outbox.listeners.append(lambda: app.on_activity())

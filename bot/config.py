@@ -43,10 +43,24 @@ class WechatyGateway(Strict):
     reconnect_max: Duration = timedelta(minutes=5)
 
 
+class Account(Strict):
+    """One WeChat account (one bot process, one puppet service) and the groups it serves."""
+
+    name: str
+    token_env: str  # the environment variable holding this account's puppet service token
+    endpoint_env: str  # … and its endpoint (host:port)
+    endpoint: str | None = None
+    points: list[str] = []  # the class groups of these teaching points
+    groups: list[str] = []  # and these groups by name (coordinator groups, single classes)
+
+
 class GatewayConfig(Strict):
     kind: Literal["console", "wechaty", "fake"] = "console"
     bot_name: str = "班助"
     wechaty: WechatyGateway = WechatyGateway()
+    # A city runs several accounts (typically one per teaching point), one process each over one database.
+    # Empty: one account serves every group.
+    accounts: list[Account] = []
 
 
 class OutboxConfig(Strict):
@@ -202,7 +216,50 @@ class Config(Strict):
                 if s.id in ids:
                     raise _at(("staff", i, "id"), f"contact id {s.id!r} is also given to {ids[s.id]}")
                 ids[s.id] = s.name
+        self._check_accounts(points)
         return self
+
+    def _check_accounts(self, points: set[str]) -> None:
+        """Every group is served by exactly one account (when accounts are configured)."""
+        accounts = self.gateway.accounts
+        if not accounts:
+            return
+        held: dict[str, str] = {}
+        names: set[str] = set()
+        for i, a in enumerate(accounts):
+            here = ("gateway", "accounts", i)
+            if a.name in names or not a.name:
+                raise _at((*here, "name"), f"account name {a.name!r} is empty or used twice")
+            names.add(a.name)
+            for p in a.points:
+                if p not in points:
+                    raise _at((*here, "points"), f"unknown teaching point {p!r}")
+            for name in a.groups:
+                if self.group_by_name(name) is None:
+                    raise _at((*here, "groups"), f"unknown group {name!r}")
+            for g in self.all_groups():
+                if g.name in a.groups or (isinstance(g, ClassGroup) and g.point in a.points):
+                    if g.name in held and held[g.name] != a.name:
+                        raise _at((*here, "groups"), f"group {g.name!r} is also served by account {held[g.name]!r}")
+                    held[g.name] = a.name
+        orphans = [g.name for g in self.all_groups() if g.name not in held]
+        if orphans:
+            raise _at(("gateway", "accounts"), f"no account serves these groups: {', '.join(orphans)}")
+
+    def account_of(self, group_name: str) -> str:
+        """The account that serves a group ("" when the city runs one account)."""
+        group = self.group_by_name(group_name)
+        for a in self.gateway.accounts:
+            if group_name in a.groups or (isinstance(group, ClassGroup) and group.point in a.points):
+                return a.name
+        return ""
+
+    def account(self, name: str) -> Account:
+        found = next((a for a in self.gateway.accounts if a.name == name), None)
+        if found is None:
+            known = ", ".join(a.name for a in self.gateway.accounts) or "(none configured)"
+            raise ValueError(f"unknown account {name!r}; gateway.accounts has: {known}")
+        return found
 
     # -- helpers ---------------------------------------------------------------------------------------------------
     @property

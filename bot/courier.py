@@ -102,9 +102,11 @@ class Courier:
 
     def _first_ready(self, s: Session, now: datetime) -> OutboxItem | None:
         # Messages that failed before go after the healthy ones: one unreachable contact must not starve a queue.
-        return s.exec(self._pending().where(OutboxItem.not_before <= now)
-                      .order_by(OutboxItem.attempts > 0, col(OutboxItem.priority), col(OutboxItem.not_before), col(OutboxItem.id))
-                      .limit(1)).first()
+        # On PostgreSQL the row is locked, and rows another process holds are skipped, not waited for.
+        return s.exec(self._pending().where(col(OutboxItem.not_before) <= now)
+                      .order_by(col(OutboxItem.attempts) > 0, col(OutboxItem.priority), col(OutboxItem.not_before),
+                                col(OutboxItem.id))
+                      .limit(1).with_for_update(skip_locked=True)).first()
 
     def next_wake(self) -> datetime | None:
         """When the next send may happen, or None when nothing is pending."""

@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _columns(conn: Any, table: str) -> set[str]:
@@ -94,11 +94,21 @@ def _naive(iso: str | None) -> Any:
     return UTCDateTime().process_bind_param(datetime.fromisoformat(iso), None)
 
 
+def _v7_accounts(conn: Any) -> None:
+    """Several accounts: which account sees a room; a timed send remembers the message that carries it."""
+    if "account" not in _columns(conn, "room"):
+        conn.execute(text("ALTER TABLE room ADD COLUMN account VARCHAR NOT NULL DEFAULT ''"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_room_account ON room (account)"))
+    if "outbox_id" not in _columns(conn, "delivery"):
+        conn.execute(text("ALTER TABLE delivery ADD COLUMN outbox_id INTEGER"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_delivery_outbox_id ON delivery (outbox_id)"))
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
 MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges,
                                                  4: _v4_question_private, 5: _v5_notice_members,
-                                                 6: _v6_typed_state}
+                                                 6: _v6_typed_state, 7: _v7_accounts}
 
 
 def normalise_url(url: str) -> str:

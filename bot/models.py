@@ -72,6 +72,7 @@ class Room(SQLModel, table=True):
     room_id: str = Field(primary_key=True)
     topic: str
     group_name: str | None = Field(default=None, index=True)
+    account: str = Field(default="", index=True)  # the bot account that sees this room and serves its group
     updated_at: datetime = _dt()
 
 
@@ -79,6 +80,18 @@ class Contact(SQLModel, table=True):
     contact_id: str = Field(primary_key=True)
     name: str
     updated_at: datetime = _dt()
+
+
+class ContactReach(SQLModel, table=True):
+    """Whether one bot account can message a contact privately: WeChat lets a personal account write only to
+    its friends. Learnt from friend events, private messages and refused sends."""
+
+    contact_id: str = Field(primary_key=True)
+    account: str = Field(default="", primary_key=True)
+    friend: bool | None = None  # None: not known yet
+    refused: str = ""  # the last permanent refusal (not a friend, blocked, deleted), if any
+    last_private_at: datetime | None = _dt(default=None)  # the contact last wrote to this account privately
+    updated_at: datetime | None = _dt(default=None)
 
 
 class RoomMember(SQLModel, table=True):
@@ -222,8 +235,9 @@ class Delivery(SQLModel, table=True):
     group_name: str = Field(default="", index=True)
     due_at: datetime = _dt()
     claimed_at: datetime = _dt(index=True)
-    status: str = "sent"  # sent | late | skipped
+    status: str = "sent"  # a DeliveryStatus
     detail: str = ""
+    outbox_id: int | None = Field(default=None, index=True)  # the message that carries it: sent when that is
 
 
 class Question(SQLModel, table=True):

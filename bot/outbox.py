@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import col, func, select
 
+from bot.accounts import Accounts
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.db import Database
@@ -60,10 +61,11 @@ def split_text(text: str, limit: int) -> list[str]:
 class Outbox:
     """Queue messages for the courier; count what waits."""
 
-    def __init__(self, db: Database, clock: Clock, cfg: OutboxConfig) -> None:
+    def __init__(self, db: Database, clock: Clock, cfg: OutboxConfig, accounts: Accounts) -> None:
         self.db = db
         self.clock = clock
         self.cfg = cfg
+        self.accounts = accounts  # which account sends what: the one serving the room, or reaching the contact
         self.listeners: list = []  # callables() told when something was queued (the runtime wakes up)
 
     @property
@@ -74,11 +76,14 @@ class Outbox:
     def enqueue(self, *, text: str = "", room_id: str | None = None, contact_id: str | None = None,
                 mentions: Sequence[str] = (), file_path: str | None = None, priority: int = PRIORITY_REPLY,
                 not_before: datetime | None = None, dedupe_key: str | None = None,
-                account: str = "") -> list[int]:
+                account: str | None = None) -> list[int]:
         """Persist a message (split as needed) for paced delivery, in the current transaction; returns the ids.
-        With a dedupe key, a second enqueue of the same key queues nothing."""
+        With a dedupe key, a second enqueue of the same key queues nothing. The sending account is the one that
+        serves the room, or can reach the contact, unless given."""
         if not (room_id or contact_id):
             raise ValueError("a message needs a room or a contact")
+        if account is None:
+            account = self.accounts.of_room(room_id) if room_id else self.accounts.for_contact(contact_id or "")
         now = self.clock.now()
         parts = split_text(text, self.max_text) if text else ([] if file_path and not mentions else [""])
         size = self.cfg.max_mentions

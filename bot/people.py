@@ -53,10 +53,11 @@ class Person:
 class People:
     """Staff bindings, room bindings and memberships."""
 
-    def __init__(self, db: Database, config: Config, clock: Clock) -> None:
+    def __init__(self, db: Database, config: Config, clock: Clock, account: str = "") -> None:
         self.db = db
         self.config = config
         self.clock = clock
+        self.account = account  # the WeChat account whose rooms this process sees
         self._staff_cache: dict[str, Person] | None = None
         # Hot-path caches: a 200-person group says 收到 200 times in a minute; the database is written only when
         # something changed. This process is the only writer of rooms and members.
@@ -173,15 +174,18 @@ class People:
                     return group
             group = self.config.group_by_topic(room.topic)
             if group is not None:
-                # Another room already holds this group? Keep the first; an admin sorts it out.
-                other = s.exec(select(Room).where(Room.group_name == group.name, Room.room_id != room.room_id)).first()
+                # Another room of this account already holds this group? Keep the first; an admin sorts it out.
+                # (Another account's room with the same topic is that account's view of the group: when a group
+                # moves between accounts, its history moves with its name.)
+                other = s.exec(select(Room).where(Room.group_name == group.name, Room.room_id != room.room_id,
+                                                  Room.account == self.account)).first()
                 if other:
                     log.warning("topic %r matches %s, already bound to room %s; ignoring room %s",
                                 room.topic, group.name, other.room_id, room.room_id)
                     self.ambiguous.setdefault(group.name, set()).add(room.room_id)
                     group = None
             row = row or Room(room_id=room.room_id, topic=room.topic, updated_at=now)
-            row.topic, row.updated_at = room.topic, now
+            row.topic, row.updated_at, row.account = room.topic, now, self.account
             row.group_name = group.name if group else None
             s.add(row)
         if group is None:
@@ -195,9 +199,12 @@ class People:
             return row.group_name if row else None
 
     def room_of_group(self, group_name: str) -> str | None:
+        """The room of a group, as the account that serves it sees it."""
+        serving = self.config.account_of(group_name)
         with self.db.tx() as s:
-            row = s.exec(select(Room).where(Room.group_name == group_name)).first()
-            return row.room_id if row else None
+            rows = list(s.exec(select(Room).where(Room.group_name == group_name)))
+        rows.sort(key=lambda r: r.account != serving)
+        return rows[0].room_id if rows else None
 
     def bound_rooms(self) -> dict[str, str]:
         """group name -> room id for every bound room."""

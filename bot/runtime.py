@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
+from bot.locks import ProcessLock
 
 log = logging.getLogger("banzhu.runtime")
 
@@ -24,8 +25,11 @@ DRAIN_GRACE = timedelta(seconds=20)
 
 
 class Runner:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, jobs_lock: ProcessLock | None = None) -> None:
+        """`jobs_lock`: when several processes share the database, the timed jobs run in the one that holds it
+        (another takes over within a heartbeat when it dies). None: this process runs them."""
         self.app = app
+        self.jobs_lock = jobs_lock
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -55,9 +59,19 @@ class Runner:
     async def _heartbeat(self) -> None:
         self._wake.set()
         try:
+            await asyncio.to_thread(self._lead)
             await asyncio.to_thread(self.app.services.health.beat)
         except Exception:
             log.exception("heartbeat failed")
+
+    def _lead(self) -> None:
+        """Take over the timed jobs when their lock is free; give them up if its connection died."""
+        if self.jobs_lock is None:
+            return
+        was = self.app.leader
+        self.app.leader = self.jobs_lock.alive() or self.jobs_lock.try_acquire()
+        if self.app.leader != was:
+            log.warning("this process %s the timed jobs", "now runs" if self.app.leader else "no longer runs")
 
     async def _set_alarm(self) -> None:
         when = await self.app.next_wake()
@@ -80,6 +94,9 @@ class Runner:
             await asyncio.to_thread(lambda: self.app.services.handbook.retriever)
         except Exception:
             log.exception("the handbook could not be indexed; questions will be declined until it is fixed")
+        if self.jobs_lock is not None:
+            self.app.leader = False
+            await asyncio.to_thread(self._lead)
         await self.app.start()
         await asyncio.to_thread(self.app.services.health.beat)
         self.kick()
@@ -95,6 +112,8 @@ class Runner:
         finally:
             self.scheduler.shutdown(wait=False)
             await self.app.stop()
+            if self.jobs_lock is not None:
+                self.jobs_lock.release()
 
     def _draining(self) -> bool:
         """After stop(drain=True), keep sending until the outbox is empty or the grace time is over."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.accounts import Accounts
 from bot.audit import Audit
 from bot.calendar.service import Calendar
 from bot.clock import Clock
@@ -29,6 +30,7 @@ class Services:
     config: Config
     clock: Clock
     db: Database
+    accounts: Accounts
     outbox: Outbox
     inbox: Inbox
     audit: Audit
@@ -50,17 +52,20 @@ class Services:
             service.invalidate_caches()
 
 
-def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCache | None = None) -> Services:
-    """Every service over one database, wired by hand: the order is the dependency order."""
-    outbox = Outbox(db, clock, config.outbox)
-    people = People(db, config, clock)
+def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCache | None = None, *,
+                   account: str = "") -> Services:
+    """Every service over one database, wired by hand: the order is the dependency order. `account` is the
+    WeChat account this process runs ("" when the city runs one)."""
+    accounts = Accounts(db, config, clock, account)
+    outbox = Outbox(db, clock, config.outbox, accounts)
+    people = People(db, config, clock, account)
     roster = Roster(db, config, clock)
     handbook = Handbook(db, config, indexes or IndexCache(), bot_names=(config.gateway.bot_name,))
     calendar = Calendar(db, clock, config, people, outbox)
     inbox = Inbox(db, clock)
     audit = Audit(db, clock)
     return Services(
-        config=config, clock=clock, db=db, outbox=outbox, inbox=inbox, audit=audit, people=people, roster=roster,
+        config=config, clock=clock, db=db, accounts=accounts, outbox=outbox, inbox=inbox, audit=audit, people=people, roster=roster,
         staff=Staff(db, clock, config, people),
         confirmations=Confirmations(db, clock),
         notices=Notices(db, clock, config, people, roster, outbox),
@@ -69,5 +74,5 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         questions=Questions(db, clock, config, people, roster, outbox, handbook),
         digests=Digests(db, clock, config, people, roster, calendar, outbox),
         retention=Retention(db, clock, config.retention, inbox, outbox, audit),
-        health=Health(db, clock, config.gateway.kind),
+        health=Health(db, clock, config.gateway.kind, account),
     )

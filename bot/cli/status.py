@@ -13,33 +13,35 @@ def register(sub: Any) -> None:
 
 
 def cmd_status(env: Env) -> int:
+    from bot.courier import throttle_note
+
     services = env.services
     tz = env.config.tz
     now = env.now
-    report = read(services.db, now)
-    pending = services.outbox.pending_count()
-    backlog = services.inbox.backlog()
 
     def t(when: Any) -> str:
         return f"{when.astimezone(tz):%Y-%m-%d %H:%M:%S}" if when else "never"
 
-    state = report.state
-    if state is None:
-        line = f"WeChat: never connected; pending messages: {pending}"
-    elif not report.running:
-        line = (f"WeChat ({state.gateway}): no bot process is running (last heartbeat {t(state.heartbeat_at)}); "
-                f"pending messages: {pending}")
-    else:
-        how = "connected" if state.connected else "disconnected"
-        line = f"WeChat ({state.gateway}): {how} since {t(state.since)}; pending messages: {pending}"
-    out(line)
-    if state is not None:
-        out(f"last message received: {t(state.last_received_at)}; last sent: {t(state.last_sent_at)}")
+    for account in services.accounts.names():
+        report = read(services.db, now, account)
+        pending = services.outbox.pending_count(account)
+        who = f"WeChat account {account}" if account else "WeChat"
+        state = report.state
+        if state is None:
+            line = f"{who}: never connected; pending messages: {pending}"
+        elif not report.running:
+            line = (f"{who} ({state.gateway}): no bot process is running (last heartbeat {t(state.heartbeat_at)}); "
+                    f"pending messages: {pending}")
+        else:
+            how = "connected" if state.connected else "disconnected"
+            line = f"{who} ({state.gateway}): {how} since {t(state.since)}; pending messages: {pending}"
+        out(line)
+        if state is not None:
+            out(f"  last message received: {t(state.last_received_at)}; last sent: {t(state.last_sent_at)}")
+        note = throttle_note(services.db, now, account)
+        if note:
+            out(f"  {note}")
+    backlog = services.inbox.backlog()
     if backlog:
         out(f"incoming messages waiting to be processed: {backlog}")
-    from bot.courier import throttle_note
-
-    note = throttle_note(services.db, now)
-    if note:
-        out(note)
     return 0

@@ -55,18 +55,25 @@ class WechatyGateway:
         self._stopping = False
 
     @classmethod
-    def from_config(cls, config: Config, clock: Clock) -> WechatyGateway:
-        """Token and endpoint come from the environment (endpoint may also be in config); never from the repo."""
+    def from_config(cls, config: Config, clock: Clock, account: str = "") -> WechatyGateway:
+        """Token and endpoint come from the environment (endpoint may also be in config); never from the repo.
+        With several accounts, each has its own variables (gateway.accounts[].token_env / endpoint_env)."""
         w = config.gateway.wechaty
-        token = os.environ.get(w.token_env, "")
-        endpoint = os.environ.get(w.endpoint_env, "") or (w.endpoint or "")
+        token_env, endpoint_env, endpoint_cfg, where = w.token_env, w.endpoint_env, w.endpoint, "gateway.wechaty"
+        if account:
+            a = config.account(account)
+            token_env, endpoint_env, endpoint_cfg = a.token_env, a.endpoint_env, a.endpoint
+            i = [x.name for x in config.gateway.accounts].index(account)
+            where = f"gateway.accounts[{i}]"
+        token = os.environ.get(token_env, "")
+        endpoint = os.environ.get(endpoint_env, "") or (endpoint_cfg or "")
         if not token:
             raise ConfigError("config.yaml", f"set the puppet service token in the environment variable "
-                                             f"{w.token_env}", "gateway.wechaty.token_env")
+                                             f"{token_env}", f"{where}.token_env")
         if not endpoint:
-            raise ConfigError("config.yaml", f"set the puppet service endpoint (host:port) in {w.endpoint_env} "
-                                             "or gateway.wechaty.endpoint; without it wechaty would look the token "
-                                             "up on a public server", "gateway.wechaty.endpoint")
+            raise ConfigError("config.yaml", f"set the puppet service endpoint (host:port) in {endpoint_env} "
+                                             "or the endpoint key; without it wechaty would look the token "
+                                             "up on a public server", f"{where}.endpoint")
         return cls(clock, token=token, endpoint=endpoint, bot_name=config.gateway.bot_name,
                    reconnect_min=w.reconnect_min.total_seconds(), reconnect_max=w.reconnect_max.total_seconds())
 

@@ -8,7 +8,7 @@ async def test_status_while_the_bot_runs_and_after_it_stopped(chat, cli, capsys)
     assert cli(chat, "status") == 0
     out = capsys.readouterr().out
     assert "connected since 2026-09-07 08:00:00" in out and "pending messages: 1" in out
-    assert "last message received: 2026-09-07 08:00:00" in out
+    assert "  last message received: 2026-09-07 08:00:00" in out
     # The process was killed: no heartbeat for minutes. Status must not claim it is connected.
     chat.clock.set(chat.clock.now() + __import__("datetime").timedelta(minutes=5))
     assert cli(chat, "status") == 0

@@ -80,14 +80,16 @@ def test_migration_from_schema_1(database):
                      created_at=START))
     with database.engine.begin() as conn:
         for table in ("noticemember", "schemainfo", "senderstate", "gatewaystate",
-                      "pendingconfirmation", "revision"):
+                      "pendingconfirmation", "revision", "contactreach"):
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP INDEX ix_delivery_group_name"))
         conn.execute(text("DROP INDEX ix_inbound_status"))
         conn.execute(text("DROP INDEX ix_outboxitem_account"))
+        conn.execute(text("DROP INDEX ix_room_account"))
+        conn.execute(text("DROP INDEX ix_delivery_outbox_id"))
         for table, column in (("delivery", "group_name"), ("notice", "nudge_offsets"), ("question", "in_private"),
                               ("inbound", "payload"), ("inbound", "status"), ("inbound", "processed_at"),
-                              ("outboxitem", "account")):
+                              ("outboxitem", "account"), ("room", "account"), ("delivery", "outbox_id")):
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(text("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"))
         conn.execute(text("INSERT INTO meta VALUES ('schema_version', '1'), ('calendar_version', '4'), "
@@ -100,7 +102,7 @@ def test_migration_from_schema_1(database):
     assert "in_private" in columns["question"] and {"payload", "status"} <= columns["inbound"]
     assert "account" in columns["outboxitem"] and "meta" not in inspect(again.engine).get_table_names()
     with again.tx() as s:
-        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 6
+        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 7
         assert sorted(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == 7))) == ["a", "b"]
         assert s.get(Revision, "calendar").revision == 4 and s.get(SenderState, "").slowdown == 2
         s.add(Delivery(key="k", kind="reminder", group_name="行管1班", due_at=START, claimed_at=START))
@@ -142,7 +144,11 @@ def test_retention_deletes_old_working_records_but_never_pending_messages(databa
 
     old, now = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UTC)
     clock = VirtualClock(old)
-    outbox = Outbox(database, clock, OutboxConfig())
+    from bot.accounts import Accounts
+    from bot.config import load_config
+    from tests.conftest import ROOT
+
+    outbox = Outbox(database, clock, OutboxConfig(), Accounts(database, load_config(ROOT / "config.yaml"), clock))
     with database.tx() as s:
         for when, tag in ((old, "old"), (now - timedelta(days=1), "new")):
             s.add(Inbound(message_id=tag, fingerprint=tag, at=when, status="done"))

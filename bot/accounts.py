@@ -1,0 +1,76 @@
+"""Which bot account serves what. A city runs several WeChat accounts (typically one per teaching point), one
+process each, over one database: a group is served by the account config names for it; a private message goes
+through the account the contact can be reached on (a friend, or one they wrote to), else the account of their
+class. With no accounts configured everything is the one account "" and nothing here touches the database."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.db import Database
+from bot.models import ContactReach, Room, RoomMember, Student
+
+
+class Accounts:
+    def __init__(self, db: Database, config: Config, clock: Clock, this: str = "") -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.this = this  # the account this process runs
+        self.several = bool(config.gateway.accounts)
+        self._rooms: dict[str, str] = {}  # room id -> account
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return [a.name for a in self.config.gateway.accounts] or [""]
+
+    def of_group(self, group_name: str) -> str:
+        return self.config.account_of(group_name) if self.several else ""
+
+    def serves(self, group_name: str) -> bool:
+        """Whether this process's account serves the group (another account's process handles it otherwise)."""
+        return not self.several or self.of_group(group_name) == self.this
+
+    def of_room(self, room_id: str) -> str:
+        if not self.several:
+            return ""
+        found = self._rooms.get(room_id)
+        if found is None:
+            with self.db.tx() as s:
+                row = s.get(Room, room_id)
+            found = self.of_group(row.group_name) if row and row.group_name else (row.account if row else self.this)
+            with self._lock:
+                self._rooms[room_id] = found
+        return found
+
+    def for_contact(self, contact_id: str) -> str:
+        """The account to write to a contact privately through."""
+        if not self.several:
+            return ""
+        with self.db.tx() as s:
+            reach = list(s.exec(select(ContactReach).where(ContactReach.contact_id == contact_id)))
+            friends = [r for r in reach if r.friend]
+            ranked = sorted(friends or [r for r in reach if r.last_private_at],
+                            key=lambda r: r.last_private_at or datetime.min.replace(tzinfo=self.clock.now().tzinfo),
+                            reverse=True)
+            if ranked:
+                return ranked[0].account
+            groups = s.exec(select(Room.group_name).join(RoomMember, col(RoomMember.room_id) == col(Room.room_id))
+                            .where(RoomMember.contact_id == contact_id, RoomMember.active == True)  # noqa: E712
+                            ).all()
+            student = s.exec(select(Student).where(Student.contact_id == contact_id)).first()
+        for g in [*(g for g in groups if g), *([student.class_name] if student else [])]:
+            return self.of_group(g)
+        return self.this or self.names()[0]
+
+    def saw_private(self, contact_id: str, when: datetime) -> None:
+        """The contact wrote to this account privately: it can write back (WeChat allows replies)."""
+        with self.db.tx() as s:
+            row = s.get(ContactReach, (contact_id, self.this)) or ContactReach(contact_id=contact_id, account=self.this)
+            row.last_private_at, row.updated_at = when, when
+            s.add(row)
