@@ -26,6 +26,7 @@ from bot.jobs import Job
 from bot.kernel.text import clean, strip_mention
 from bot.router import Context, Dispatcher, Router
 from bot.services import Services, build_services
+from bot.texts import common as texts
 from bot.texts import people as people_texts
 
 log = logging.getLogger("banzhu.app")
@@ -157,6 +158,9 @@ class App:
             self.services.people.bot_ids.add(self.gateway.self_id)
         await asyncio.to_thread(self.services.health.connection, up)
         if up:
+            marked = await self.courier.settle_uncertain()
+            if marked:
+                await asyncio.to_thread(self._tell_admins_of_repeats, marked)
             await self.sync_rooms()
         self.on_activity()
 
@@ -169,6 +173,10 @@ class App:
         for room in rooms:
             await self.room_changed(room)
         await asyncio.to_thread(self._report_rooms)
+
+    def _tell_admins_of_repeats(self, marked: int) -> None:
+        for admin in self.services.people.admins():
+            self.services.outbox.enqueue(text=texts.REPEATS_TO_ADMINS.format(n=marked), contact_id=admin.contact_id)
 
     def _report_rooms(self) -> None:
         """Tell the admins privately which configured groups were not found, or found twice (same topic)."""

@@ -20,6 +20,7 @@ from bot.db import Database
 from bot.gateways.base import Gateway, GatewayError, GatewayThrottled, Outgoing
 from bot.kernel.enums import SendStatus
 from bot.models import OutboxItem, SenderState
+from bot.texts import common as texts
 
 log = logging.getLogger("banzhu.courier")
 
@@ -59,14 +60,57 @@ class Courier:
         self._load_throttle()
 
     # -- state ---------------------------------------------------------------------------------------------------
-    def recover(self) -> None:
-        """When the bot starts: a message caught mid-send by a crash was never confirmed, so make it pending again.
-        Only the sending process may do this; a command-line tool on the same database must not."""
+    def recover(self) -> int:
+        """When the bot starts: a message caught mid-send by a crash may or may not have reached WeChat. It is
+        held as uncertain until `settle_uncertain` can ask the gateway, and never sent again silently. Only the
+        sending process may do this; a command-line tool on the same database must not."""
         with self.db.tx() as s:
-            for item in s.exec(select(OutboxItem).where(OutboxItem.status == SendStatus.SENDING,
-                                                        OutboxItem.account == self.account)):
-                item.status = SendStatus.PENDING
+            rows = list(s.exec(select(OutboxItem).where(OutboxItem.status == SendStatus.SENDING,
+                                                        OutboxItem.account == self.account)))
+            for item in rows:
+                item.status = SendStatus.UNCERTAIN
                 s.add(item)
+        if rows:
+            log.warning("%s message(s) were being sent when the bot stopped: checking them", len(rows))
+        return len(rows)
+
+    async def settle_uncertain(self) -> int:
+        """Ask the gateway about each uncertain message: delivered → sent; not delivered → pending; cannot tell
+        → sent again, marked as a possible repeat (and counted; the admins are told). Returns how many marked."""
+        import asyncio
+
+        rows = await asyncio.to_thread(self._uncertain)
+        marked = 0
+        for item in rows:
+            out = Outgoing(text=item.text, room_id=item.room_id, contact_id=item.contact_id,
+                           mentions=tuple(item.mentions or ()), file_path=item.file_path)
+            try:
+                verdict = await self.gateway.verify(out, item.created_at)
+            except Exception:
+                log.exception("could not verify outbox item %s", item.id)
+                verdict = None
+            await asyncio.to_thread(self._settle, item, verdict)
+            marked += verdict is None
+        return marked
+
+    def _uncertain(self) -> list[OutboxItem]:
+        with self.db.tx() as s:
+            return list(s.exec(select(OutboxItem).where(OutboxItem.status == SendStatus.UNCERTAIN,
+                                                        OutboxItem.account == self.account)
+                               .order_by(col(OutboxItem.id))))
+
+    def _settle(self, item: OutboxItem, verdict: bool | None) -> None:
+        with self.db.tx() as s:
+            if verdict:
+                item.status, item.sent_at, item.last_error = SendStatus.SENT, self.clock.now(), "verified after a crash"
+            else:
+                item.status = SendStatus.PENDING
+                if verdict is None:
+                    item.repeat_marked = True
+                    if item.text:
+                        item.text = f"{item.text}\n{texts.POSSIBLE_REPEAT}"
+                    log.warning("outbox item %s is sent again marked as a possible repeat", item.id)
+            s.add(item)
 
     def _load_throttle(self) -> None:
         """A throttle in force before a restart stays in force."""

@@ -161,6 +161,7 @@ class OutboxItem(SQLModel, table=True):
     platform_id: str | None = None
     last_error: str | None = None
     dedupe_key: str | None = Field(default=None, unique=True)
+    repeat_marked: bool = False  # sent again after a crash left it unknown whether WeChat had it, and said so
 
 
 class Notice(SQLModel, table=True):

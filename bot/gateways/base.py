@@ -115,3 +115,8 @@ class Gateway(Protocol):
     async def rooms(self) -> list[RoomInfo]:
         """All rooms the bot is in, with members."""
         ...
+
+    async def verify(self, message: Outgoing, since: datetime) -> bool | None:
+        """Whether WeChat has this message from us since `since` (a crash hit while it was being sent): True,
+        False, or None when the platform cannot tell."""
+        ...

@@ -47,6 +47,7 @@ class FakeGateway:
         self.sent: list[Sent] = []
         self.fail_next = 0  # the next n sends fail (network)
         self.throttle_next = 0  # the next n sends are refused as too frequent
+        self.can_verify = True  # whether verify() can look at what was delivered
         self.events: GatewayEvents | None = None
         self._ids = itertools.count(1)
 
@@ -59,6 +60,12 @@ class FakeGateway:
 
     async def rooms(self) -> list[RoomInfo]:
         return [r.info() for r in self.rooms_by_id.values()]
+
+    async def verify(self, message: Outgoing, since: datetime) -> bool | None:
+        """The fake knows what it delivered — unless told it cannot tell, as real WeChat often cannot."""
+        if not self.can_verify:
+            return None
+        return any(s.message == message and s.time >= since for s in self.sent)
 
     async def send(self, message: Outgoing) -> str:
         if not self.connected:

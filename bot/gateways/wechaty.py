@@ -230,6 +230,11 @@ class WechatyGateway:
             out.append(await self._room_info(room))
         return out
 
+    async def verify(self, message: Outgoing, since: datetime) -> bool | None:
+        """python-wechaty 0.10.7 over a puppet service cannot search sent messages (its message_search returns
+        nothing), so whether a message caught by a crash went out cannot be told: the courier resends it marked."""
+        return None
+
     async def send(self, message: Outgoing) -> str:
         if not self.connected or self._bot is None:
             raise GatewayError("WeChat is not connected")

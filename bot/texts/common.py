@@ -14,3 +14,5 @@ USAGE = "用法：{usage}\n例如：{example}"
 TOO_LONG_INPUT = "消息太长了（{length}字），请精简后再发。"
 ROLE_NAMES = {"student": "学生", "teacher": "老师", "coordinator": "教学点负责人", "admin": "管理员"}
 PLACE_NAMES = {"class": "班级群", "coordinator": "负责人群", "private": "私聊"}
+POSSIBLE_REPEAT = "（班助刚才意外中断，这条消息可能重复，已收到请忽略）"
+REPEATS_TO_ADMINS = "【班助】刚才意外中断时，有 {n} 条消息不能确定是否已经发出，已重新发送并标注“可能重复”。"

@@ -89,7 +89,8 @@ def test_migration_from_schema_1(database):
         conn.execute(text("DROP INDEX ix_delivery_outbox_id"))
         for table, column in (("delivery", "group_name"), ("notice", "nudge_offsets"), ("question", "in_private"),
                               ("inbound", "payload"), ("inbound", "status"), ("inbound", "processed_at"),
-                              ("outboxitem", "account"), ("room", "account"), ("delivery", "outbox_id")):
+                              ("outboxitem", "account"), ("room", "account"), ("delivery", "outbox_id"),
+                              ("outboxitem", "repeat_marked")):
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(text("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"))
         conn.execute(text("INSERT INTO meta VALUES ('schema_version', '1'), ('calendar_version', '4'), "

@@ -8,8 +8,10 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.courier import throttle_note
-from bot.models import OutboxItem
+from bot.gateways.base import Outgoing
+from bot.models import OutboxItem, StaffBinding
 from bot.outbox import split_text
+from bot.texts import common as texts
 
 
 def room_id(chat) -> str:
@@ -56,12 +58,38 @@ async def test_confirmed_message_is_never_sent_again(pg_chat):
     assert await chat.advance("1h") == []
 
 
-async def test_unconfirmed_send_is_retried_after_a_crash(pg_chat):
-    """A crash after claiming but before the gateway confirmed: the message goes out (at least once)."""
+async def test_a_send_caught_by_a_crash_is_verified_then_sent_once(pg_chat):
+    """A crash after claiming but before the gateway confirmed: where the platform can tell, the bot asks it, and
+    sends the message only if WeChat does not have it."""
     chat = pg_chat
     caught_mid_send(chat, "发送中断")
-    sent = await chat.restart()
-    assert [s.text for s in sent] == ["发送中断"]
+    [sent] = await chat.restart()
+    assert sent.text == "发送中断"
+    caught_mid_send(chat, "其实已经发出")
+    await chat.gateway.send(Outgoing(text="其实已经发出", room_id=room_id(chat)))  # WeChat had taken it
+    assert [s.text for s in await chat.settle()] == ["其实已经发出"]
+    assert await chat.restart() == []  # verified: not sent again
+    with chat.db.tx() as s:
+        assert {r.text: r.status for r in s.exec(select(OutboxItem))}["其实已经发出"] == "sent"
+
+
+async def test_a_send_nobody_can_verify_is_sent_again_marked_and_the_admins_are_told(pg_chat):
+    """Real WeChat cannot say whether a message caught by a crash arrived: it is never sent twice silently — the
+    repeat says so, it is counted, and the admins hear of it."""
+    chat = pg_chat
+    with chat.db.tx() as s:
+        s.add(StaffBinding(contact_id="wxid_chen", name="陈校长", role="admin", source="grant",
+                           created_at=chat.clock.now()))
+    chat.services.people.invalidate()
+    chat.gateway.can_verify = False
+    caught_mid_send(chat, "可能发过了")
+    again, note, room_check = await chat.restart()  # the admin, now bound, also hears which groups are missing
+    assert again.text == "可能发过了\n" + texts.POSSIBLE_REPEAT and again.room_topic
+    assert note.to_name == "wxid_chen" and "有 1 条消息不能确定是否已经发出" in note.text
+    assert room_check.to_name == "wxid_chen" and "群绑定检查" in room_check.text
+    with chat.db.tx() as s:
+        [row] = [r for r in s.exec(select(OutboxItem)) if r.repeat_marked]
+        assert row.status == "sent"
 
 
 async def test_gateway_failures_are_retried_with_backoff(pg_chat):
