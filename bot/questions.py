@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 
+from bot import revisions
 from bot.clock import Clock
 from bot.config import ClassGroup, Config
 from bot.db import Database
@@ -22,6 +23,7 @@ from bot.models import Delivery, Question
 from bot.outbox import PRIORITY_BULK, Outbox
 from bot.people import People, Person, Role
 from bot.quiet import postpone
+from bot.revisions import Cached, Watcher
 from bot.roster import Roster
 from bot.texts import questions as texts
 
@@ -76,6 +78,9 @@ class Questions:
         self.handbook = handbook
         self._recent: dict[tuple[str, str], tuple[datetime, str]] = {}  # (group, unit id) -> (when, asker name)
         self._lock = threading.Lock()
+        # When the next batch for the advisors is due: kept until a question is logged (here or, through the
+        # "questions" revision, by another process) or forwarded.
+        self._next_due = Cached(self._compute_next_forward_due, Watcher(db, clock, "questions"))
 
     def invalidate_caches(self) -> None:
         with self._lock:
@@ -133,6 +138,9 @@ class Questions:
                 return False
             s.add(Question(group_name=group, contact_id=sender.contact_id, name=sender.name, text=text[:500], at=now,
                            score=score, in_private=in_private))
+            revisions.bump(self.db, "questions")
+        self._next_due.invalidate()
+        self.db.on_rollback(self._next_due.invalidate)
         return True
 
     # -- answering back ------------------------------------------------------------------------------------------
@@ -169,6 +177,9 @@ class Questions:
     # -- forwarding to advisors ----------------------------------------------------------------------------------
     def next_forward_due(self) -> datetime | None:
         """When the oldest unforwarded question's batch is due (after quiet hours)."""
+        return self._next_due.get()
+
+    def _compute_next_forward_due(self) -> datetime | None:
         with self.db.read() as s:
             oldest = s.exec(select(func.min(Question.at)).where(Question.forwarded == False)).one()  # noqa: E712
         if oldest is None:
@@ -178,6 +189,7 @@ class Questions:
     def forward(self, now: datetime) -> int:
         """Send each class's unforwarded questions to its advisor (the admins when there is none) in one message,
         once (the delivery log decides). Returns how many messages were queued."""
+        self._next_due.invalidate()
         with self.db.tx() as s:
             pending = list(s.exec(select(Question).where(Question.forwarded == False).order_by(col(Question.id))))  # noqa: E712
         by_group: dict[str, list[Question]] = defaultdict(list)

@@ -4,13 +4,16 @@ account's bot) changed data it caches. The writer bumps the topic; the reader po
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.models import Revision
 
 POLL = timedelta(seconds=5)
+T = TypeVar("T")
 
 
 def bump(db: Database, topic: str) -> None:
@@ -51,3 +54,30 @@ class Watcher:
         with self._lock:
             self._seen = value
         return previous is None or value != previous
+
+
+class Cached(Generic[T]):
+    """A value computed from the database and kept until it is invalidated here, or until another process bumps
+    the watched topic. Keeps the engine's idle wake cheap: next-due times are not recomputed on every wake."""
+
+    def __init__(self, compute: Callable[[], T], watcher: Watcher | None = None) -> None:
+        self._compute = compute
+        self._watcher = watcher
+        self._value: T | None = None
+        self._valid = False
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._watcher is not None and self._watcher.changed():
+            self.invalidate()
+        with self._lock:
+            if self._valid:
+                return self._value  # type: ignore[return-value]  # valid implies set
+        value = self._compute()
+        with self._lock:
+            self._value, self._valid = value, True
+        return value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._valid = False

@@ -65,7 +65,7 @@ class Digests:
         self.roster = roster
         self.calendar = calendar
         self.outbox = outbox
-
+        self._due: tuple[datetime, datetime | None] | None = None  # (asked at, next due) while that is ahead
     # -- scope ---------------------------------------------------------------------------------------------------
     def classes_of(self, group: CoordinatorGroup) -> list[str]:
         return [c.name for c in self.config.groups.classes if group.points == "all" or c.point in group.points]
@@ -216,11 +216,17 @@ class Digests:
     def next_due(self, now: datetime) -> datetime | None:
         if not self.config.groups.coordinators:
             return None
+        cached = self._due
+        if cached is not None and cached[0] <= now and cached[1] is not None and now < cached[1]:
+            return cached[1]  # nothing changes what is due next until that time comes
         times = [t for kind in SCHEDULED_PERIODS if (t := self._pending(kind, now))]
-        return min(times) if times else None
+        due = min(times) if times else None
+        self._due = (now, due)
+        return due
 
     def run_due(self, now: datetime) -> int:
         """Send every scheduled digest due by now (once each; a missed one late within digests.catch_up)."""
+        self._due = None
         sent = 0
         for kind in SCHEDULED_PERIODS:
             due = self._pending(kind, now)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from bot import revisions
 from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
@@ -23,6 +24,7 @@ from bot.notices.values import ClassRow, FannedOut, NoticeError, Published, Stat
 from bot.outbox import PRIORITY_BULK, Outbox
 from bot.people import People, Person, Role
 from bot.quiet import postpone
+from bot.revisions import Cached, Watcher
 from bot.roster import Roster
 from bot.texts import notices as texts
 
@@ -51,12 +53,16 @@ class Notices:
         self._acked: dict[int, set[str]] = {}  # notice id -> contact ids that acknowledged
         self._posted_to: dict[int, set[str]] = {}  # notice id -> contact ids expected to acknowledge
         self._lock = threading.RLock()
+        # When the next nudge or summary is due: kept until a notice is published (here or, through the
+        # "notices" revision, by another process) or nudges are sent.
+        self._next_due = Cached(self._compute_next_nudge_due, Watcher(db, clock, "notices"))
 
     def invalidate_caches(self) -> None:
         with self._lock:
             self._open.clear()
             self._acked.clear()
             self._posted_to.clear()
+        self._next_due.invalidate()
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.config.tz)
@@ -90,6 +96,9 @@ class Notices:
         with self._lock:
             self._posted_to[notice.id or 0] = set(present)
             self._open.pop(group.name, None)
+        if notice.deadline is not None:
+            revisions.bump(self.db, "notices")
+            self._next_due.invalidate()
         self.db.on_rollback(self.invalidate_caches)
         return notice
 
@@ -358,12 +367,16 @@ class Notices:
 
     def next_nudge_due(self) -> datetime | None:
         """When the next automatic nudge or deadline summary is due."""
+        return self._next_due.get()
+
+    def _compute_next_nudge_due(self) -> datetime | None:
         times = [step[1] for n in self.awaiting_deadline() if (step := self._next_step(n))]
         return min(times) if times else None
 
     def send_due_nudges(self, now: datetime) -> None:
         """Send every nudge and summary due by `now`, each once (the delivery log decides). A nudge missed while
         the bot was down is sent once, late, if the deadline has not passed; earlier missed ones are skipped."""
+        self._next_due.invalidate()
         for n in self.awaiting_deadline():
             while (step := self._next_step(n)) and step[1] <= now:
                 kind, due = step
