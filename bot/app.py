@@ -45,7 +45,10 @@ class App:
     on_activity: Callable[[], None] = lambda: None
     leader: bool = True  # this process runs the timed jobs (one process of a city at a time)
     _failed_until: dict[str, datetime] = field(default_factory=dict)
-    _processing: asyncio.Lock | None = None
+    _wanted: int = 0  # process() calls so far
+    _completed: int = 0  # the calls a finished pass over the journal has answered
+    _pass: asyncio.Task[None] | None = None
+    _passed: asyncio.Condition | None = None
     _journal_wait: list[tuple[Incoming, asyncio.Future[bool]]] = field(default_factory=list)
     _journal_task: asyncio.Task[None] | None = None
 
@@ -88,17 +91,37 @@ class App:
                 if not fut.done():
                     fut.set_result(ok)
 
-    async def process(self) -> int:
-        """Process everything waiting in the journal, in order; returns how many messages."""
-        if self._processing is None:
-            self._processing = asyncio.Lock()
-        done = 0
-        async with self._processing:
-            while n := await asyncio.to_thread(self._process_batch):
-                done += n
-        if done:
-            self.on_activity()
-        return done
+    async def process(self) -> None:
+        """Return once everything journaled before this call is processed. Calls arriving together (a burst of
+        收到) share one pass over the journal instead of queueing one each."""
+        if self._passed is None:
+            self._passed = asyncio.Condition()
+        self._wanted += 1
+        mine = self._wanted
+        if self._pass is None or self._pass.done():
+            self._pass = asyncio.create_task(self._run_passes())
+        async with self._passed:
+            await self._passed.wait_for(lambda: self._completed >= mine or (self._pass is not None
+                                                                             and self._pass.done()))
+        if self._pass is not None and self._pass.done() and self._pass.exception():
+            raise self._pass.exception()  # type: ignore[misc]
+
+    async def _run_passes(self) -> None:
+        assert self._passed is not None
+        try:
+            while self._completed < self._wanted:
+                target = self._wanted
+                done = 0
+                while n := await asyncio.to_thread(self._process_batch):
+                    done += n
+                self._completed = target
+                async with self._passed:
+                    self._passed.notify_all()
+                if done:
+                    self.on_activity()
+        finally:
+            async with self._passed:
+                self._passed.notify_all()
 
     def _process_batch(self) -> int:
         """One transaction for a batch of journaled messages; a failing message rolls back alone."""
