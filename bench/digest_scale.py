@@ -28,6 +28,7 @@ from bot.clock import VirtualClock  # noqa: E402
 from bot.config import ClassGroup, load_config  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.gateways.fake import FakeGateway  # noqa: E402
+from bot.kernel.enums import Period  # noqa: E402
 from bot.models import Ack, Notice, NoticeMember, Room, RoomMember  # noqa: E402
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -65,15 +66,23 @@ def fill(db: Database, classes: int, students: int, notices: int) -> int:
     return total + len(batch)
 
 
+def _empty_calendar() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="bench-digest-cal-")) / "calendar.yaml"
+    path.write_text("events: []\n", encoding="utf-8")
+    return path
+
+
 def measure(name: str, db: Database, classes: int, students: int, notices: int) -> None:
     base = load_config(ROOT / "config.yaml")
     groups = [ClassGroup(name=f"班{c:03d}", topic=f"t{c}", point=base.teaching_points[c % 2]) for c in range(classes)]
     cfg = base.model_copy(update={"groups": base.groups.model_copy(update={"classes": groups, "coordinators": []}),
-                                  "staff": []})
+                                  "staff": [], "files": base.files.model_copy(update={
+                                      "exports": str(Path(tempfile.mkdtemp(prefix="bench-digest-out-"))),
+                                      "calendar": str(_empty_calendar())})})
     t0 = time.perf_counter()
     rows = fill(db, classes, students, notices)
     filled = time.perf_counter() - t0
-    clock = VirtualClock(START + timedelta(days=40))
+    clock = VirtualClock(START + timedelta(days=31, hours=2))
     app = build_app(cfg, FakeGateway(clock), clock, db=db)
     with db.engine.begin() as conn:  # a live database is analysed by autovacuum; a fresh bulk load is not
         conn.execute(text("ANALYZE"))
@@ -81,16 +90,25 @@ def measure(name: str, db: Database, classes: int, students: int, notices: int) 
         t0 = time.perf_counter()
         conn.execute(text("SELECT COUNT(*) FROM ack")).scalar()
         count_s = time.perf_counter() - t0
+    digests = app.services.digests
+    names = [g.name for g in groups]
+    t0 = time.perf_counter()
+    figures = digests.figures(START, START + timedelta(days=31), names)
+    one = time.perf_counter() - t0
     tracemalloc.start()
     t0 = time.perf_counter()
-    figures = app.services.digests.figures(START, START + timedelta(days=31), [g.name for g in groups])
-    elapsed = time.perf_counter() - t0
+    # The whole monthly digest, as a coordinator group gets it: this month's and last month's figures, the text,
+    # the chart and the workbook.
+    digest = digests.build(Period.MONTHLY, names, "全部教学点", START + timedelta(days=31, hours=2), chart=True,
+                           workbook=True)
+    whole = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     behind = sum(len(c.behind) for c in figures.classes.values())
-    print(f"{name:10s}: {rows:,} ack rows (loaded in {filled:.0f} s); digest computed in {elapsed:.2f} s, "
-          f"peak Python memory {peak / 2**20:.1f} MiB; rate {figures.rate:.1%}, {behind} students behind; "
-          f"baseline COUNT(*) over ack: {count_s:.2f} s (x{elapsed / max(count_s, 1e-9):.1f})")
+    print(f"{name:10s}: {rows:,} ack rows (loaded in {filled:.0f} s); figures alone {one:.2f} s; the whole monthly "
+          f"digest (figures x2, text, chart, workbook) {whole:.2f} s, peak Python memory {peak / 2**20:.1f} MiB; "
+          f"rate {figures.rate:.1%}, {behind} students behind; {len(digest.text)} characters; "
+          f"baseline COUNT(*) over ack: {count_s:.2f} s (x{whole / max(count_s, 1e-9):.1f})")
 
 
 def main() -> None:

@@ -52,8 +52,8 @@ def _v4_question_private(conn: Any) -> None:
 def _v5_notice_members(conn: Any) -> None:
     """Notices from before v5 get their expected members from the group's current members (the best we know)."""
     conn.execute(text("""
-        INSERT INTO noticemember (notice_id, contact_id)
-        SELECT n.id, m.contact_id FROM notice n JOIN roommember m ON m.room_id = n.room_id
+        INSERT INTO noticemember (notice_id, contact_id, acked)
+        SELECT n.id, m.contact_id, :f FROM notice n JOIN roommember m ON m.room_id = n.room_id
         WHERE m.active = :t AND n.is_fanout = :f
           AND NOT EXISTS (SELECT 1 FROM noticemember x WHERE x.notice_id = n.id)"""), {"t": True, "f": False})
 
@@ -104,6 +104,32 @@ def _v7_accounts(conn: Any) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_delivery_outbox_id ON delivery (outbox_id)"))
     if "repeat_marked" not in _columns(conn, "outboxitem"):
         conn.execute(text("ALTER TABLE outboxitem ADD COLUMN repeat_marked BOOLEAN NOT NULL DEFAULT FALSE"))
+    _notice_counters(conn)
+
+
+def _notice_counters(conn: Any) -> None:
+    """Per-notice counters and noticemember.acked, backfilled from the acknowledgements and members (the bot's own
+    contact id is not known here: for old notices it may count once among the expected, never as acknowledged)."""
+    cols = _columns(conn, "notice")
+    for name in ("expected_count", "ack_count", "late_count"):
+        if name not in cols:
+            conn.execute(text(f"ALTER TABLE notice ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0"))
+    if "acked" not in _columns(conn, "noticemember"):
+        conn.execute(text("ALTER TABLE noticemember ADD COLUMN acked BOOLEAN NOT NULL DEFAULT FALSE"))
+    conn.execute(text("""UPDATE noticemember SET acked = :t WHERE EXISTS (SELECT 1 FROM ack a
+                         WHERE a.notice_id = noticemember.notice_id AND a.contact_id = noticemember.contact_id)"""),
+                 {"t": True})
+    live = """FROM noticemember nm JOIN roommember m ON m.room_id = notice.room_id AND m.contact_id = nm.contact_id
+              WHERE nm.notice_id = notice.id AND m.active = :t
+                AND nm.contact_id NOT IN (SELECT contact_id FROM staffbinding)"""
+    conn.execute(text(f"""UPDATE notice SET
+        expected_count = (SELECT COUNT(*) {live}),
+        ack_count = (SELECT COUNT(*) {live} AND nm.acked = :t),
+        late_count = (SELECT COUNT(*) {live} AND EXISTS (SELECT 1 FROM ack a WHERE a.notice_id = notice.id
+                                                         AND a.contact_id = nm.contact_id AND a.late = :t))
+        WHERE is_fanout = :f"""), {"t": True, "f": False})
+    where = "acked = 0" if conn.dialect.name == "sqlite" else "acked = false"
+    conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_noticemember_unacked ON noticemember (notice_id) WHERE {where}"))
 
 
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
@@ -265,6 +291,12 @@ class Database:
         if not rows:
             return
         table = model.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
+        # Columns the rows leave out get their model default: an omitted NOT NULL column would otherwise make
+        # SQLite's INSERT OR IGNORE drop the row silently.
+        defaults = {c.name: c.default.arg for c in table.columns
+                    if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
+        if defaults:
+            rows = [{**defaults, **r} for r in rows]
         cols = list(rows[0])
         key = (table.name, tuple(cols))
         sql = self._insert_sql.get(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.dbtypes import UTCDateTime
@@ -180,6 +180,12 @@ class Notice(SQLModel, table=True):
     summary_sent: bool = False
     nudge_offsets: list[int] | None = Field(default=None, sa_column=Column(JSON))  # seconds before the deadline;
     # None: the configured defaults; []: no automatic nudges
+    # Kept up to date as people acknowledge, join and leave, so a digest over millions of acknowledgements sums a
+    # few thousand notices: who it was posted to and still is in the group (staff and the bot excluded), how many
+    # of them acknowledged, and how many of those late.
+    expected_count: int = 0
+    ack_count: int = 0
+    late_count: int = 0
 
 
 class Ack(SQLModel, table=True):
@@ -200,8 +206,12 @@ class NoticeMember(SQLModel, table=True):
     """Who was in the group when a notice was posted: only they are expected to acknowledge it (WeChat shows a
     newcomer nothing from before they joined)."""
 
+    __table_args__ = (Index("ix_noticemember_unacked", "notice_id", sqlite_where=text("acked = 0"),
+                            postgresql_where=text("acked = false")),)
+
     notice_id: int = Field(primary_key=True)
     contact_id: str = Field(primary_key=True)
+    acked: bool = False  # the few still missing are found through a partial index (students behind)
 
 
 class Student(SQLModel, table=True):

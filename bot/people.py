@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlmodel import col, select
@@ -65,6 +66,9 @@ class People:
         self._members: dict[tuple[str | None, str], tuple[str, str]] = {}  # (room, contact) -> (name, alias)
         self.ambiguous: dict[str, set[str]] = {}  # group -> other room ids whose topic also matches it
         self.bot_ids: set[str] = set()  # the bot's own contact ids (set at login): never a member, never staff
+        # Told (room id, joined contact ids, left contact ids) when a group's membership changes: the notices'
+        # counters follow it (wired in bot/services.py).
+        self.membership_listeners: list[Callable[[str, list[str], list[str]], None]] = []
         self._lock = threading.RLock()  # messages and timed jobs run on different threads
         self._staff_changes = Watcher(db, clock, "staff")  # grants and revokes from the command line
 
@@ -235,6 +239,9 @@ class People:
                 elif m.alias != member.alias or not m.active:
                     if member.alias:
                         m.alias = member.alias
+                    if not m.active:  # someone a stale list had lost is back
+                        for listener in self.membership_listeners:
+                            listener(room_id, [member.contact_id], [])
                     m.active, m.left_at = True, None
                     s.add(m)
 
@@ -246,6 +253,8 @@ class People:
         self.db.on_rollback(self.invalidate_caches)
         now = self.clock.now()
         joined: list[Member] = []
+        back: list[str] = []  # joined again: notices posted to them before count them again
+        left: list[str] = []
         current = {m.contact_id: m for m in room.members}
         with self.db.tx() as s:
             stored = {m.contact_id: m for m in s.exec(select(RoomMember).where(RoomMember.room_id == room.room_id))}
@@ -260,12 +269,17 @@ class People:
                 elif not row.active or row.alias != m.alias:
                     if not row.active:
                         joined.append(m)
+                        back.append(cid)
                     row.active, row.left_at, row.alias = True, None, m.alias
                     s.add(row)
             for cid, row in stored.items():
                 if cid not in current and row.active:
                     row.active, row.left_at = False, now
                     s.add(row)
+                    left.append(cid)
+            if back or left:
+                for listener in self.membership_listeners:
+                    listener(room.room_id, back, left)
         with self._lock:
             for cid, m in current.items():
                 self._members[(room.room_id, cid)] = (m.name, m.alias)

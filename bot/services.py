@@ -64,11 +64,13 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     calendar = Calendar(db, clock, config, people, outbox)
     inbox = Inbox(db, clock)
     audit = Audit(db, clock)
+    notices = Notices(db, clock, config, people, roster, outbox)
+    people.membership_listeners.append(notices.members_changed)
     return Services(
         config=config, clock=clock, db=db, accounts=accounts, outbox=outbox, inbox=inbox, audit=audit, people=people, roster=roster,
         staff=Staff(db, clock, config, people),
         confirmations=Confirmations(db, clock),
-        notices=Notices(db, clock, config, people, roster, outbox),
+        notices=notices,
         calendar=calendar,
         handbook=handbook,
         questions=Questions(db, clock, config, people, roster, outbox, handbook),

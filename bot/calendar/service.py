@@ -238,14 +238,20 @@ class Calendar:
                 lines.append(texts.reminder_line(d.event, d.offset.before == timedelta(0) and d.offset.anchor == "start",
                                                  max(now, d.due), tz, late))
         with self.db.tx() as s:
-            fresh = []
+            fresh: list[Delivery] = []
             for d, status, detail in claims:
-                if claim(s, Delivery(key=d.key, kind="reminder", group_name=d.group, due_at=d.due, claimed_at=now,
-                                     status=status, detail=detail)):
-                    fresh.append((d, status))
-            if lines and room_id and any(status in (DeliveryStatus.SENT, DeliveryStatus.LATE) for _, status in fresh):
-                self.outbox.enqueue(text=texts.reminder_message(lines), room_id=room_id, priority=PRIORITY_BULK,
-                                    not_before=b.release, dedupe_key=f"batch:{pending[0].key}")
+                row = Delivery(key=d.key, kind="reminder", group_name=d.group, due_at=d.due, claimed_at=now,
+                               status=status, detail=detail)
+                if claim(s, row):
+                    fresh.append(row)
+            going = [r for r in fresh if r.status in (DeliveryStatus.SENT, DeliveryStatus.LATE)]
+            if lines and room_id and going:
+                ids = self.outbox.enqueue(text=texts.reminder_message(lines), room_id=room_id,
+                                          priority=PRIORITY_BULK, not_before=b.release,
+                                          dedupe_key=f"batch:{pending[0].key}")
+                for r in going:  # a reminder counts as sent when WeChat took the message that carries it
+                    r.outbox_id = ids[0] if ids else None
+                    s.add(r)
         for d, _status, _detail in claims:
             self._delivered.add(d.key)
         return 1 if lines else 0

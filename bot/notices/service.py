@@ -9,6 +9,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot import revisions
@@ -82,11 +83,13 @@ class Notices:
             raise NoticeError("room unknown", group=group.name)
         now = self.clock.now()
         present = [m.contact_id for m in self.people.members(room_id)]
+        not_members = self.people.not_members()
         with self.db.tx() as s:
             notice = Notice(group_name=group.name, room_id=room_id, author_id=author.contact_id,
                             author_name=author.name, text=text, needs_ack=needs_ack, created_at=now,
                             deadline=deadline, parent_id=parent_id,
-                            nudge_offsets=None if nudges is None else [int(d.total_seconds()) for d in nudges])
+                            nudge_offsets=None if nudges is None else [int(d.total_seconds()) for d in nudges],
+                            expected_count=sum(1 for c in present if c not in not_members))
             s.add(notice)
             s.flush()
             assert notice.id is not None
@@ -229,14 +232,43 @@ class Notices:
                 self._acked_set(n.id or 0).add(who.contact_id)
         self.db.on_rollback(self.invalidate_caches)
         # Someone who acknowledges has seen the notice, even if the member list did not show them when it was
-        # posted (stale lists, a forwarded notice): they count. Rare, so the common path stays one write.
+        # posted (stale lists, a forwarded notice): they count, and are expected from now on.
         unseen = [n.id for n in fresh if n.id is not None and who.contact_id not in self._posted_set(n.id)]
         if unseen:
             self.db.insert_ignore(NoticeMember, [{"notice_id": i, "contact_id": who.contact_id} for i in unseen])
             with self._lock:
                 for i in unseen:
                     self._posted_set(i).add(who.contact_id)
+        with self.db.tx() as s:  # the counters digests sum
+            conn = s.connection()
+            conn.execute(update(NoticeMember).where(col(NoticeMember.contact_id) == who.contact_id,
+                                                    col(NoticeMember.notice_id).in_([n.id for n in fresh]))
+                         .values(acked=True))
+            for n in fresh:
+                late = bool(n.deadline and at > n.deadline)
+                conn.execute(update(Notice).where(col(Notice.id) == n.id).values(
+                    ack_count=col(Notice.ack_count) + 1, late_count=col(Notice.late_count) + int(late),
+                    expected_count=col(Notice.expected_count) + int(n.id in unseen)))
         return fresh
+
+    def members_changed(self, room_id: str, joined: list[str], left: list[str]) -> None:
+        """Someone left a group (or came back): the notices posted to them stop (or start again) expecting them,
+        and their acknowledgements stop (start again) counting — as /统计 counts."""
+        staff = self.people.not_members()
+        with self.db.tx() as s:
+            conn = s.connection()
+            for contact_id, step in [*((c, -1) for c in left if c not in staff), *((c, 1) for c in joined
+                                                                                  if c not in staff)]:
+                theirs = select(NoticeMember.notice_id).where(NoticeMember.contact_id == contact_id)
+                acked = theirs.where(NoticeMember.acked == True)  # noqa: E712
+                late = select(Ack.notice_id).where(Ack.contact_id == contact_id, Ack.late == True)  # noqa: E712
+                mine = [col(Notice.room_id) == room_id, col(Notice.is_fanout) == False]  # noqa: E712
+                conn.execute(update(Notice).where(*mine, col(Notice.id).in_(theirs))
+                             .values(expected_count=col(Notice.expected_count) + step))
+                conn.execute(update(Notice).where(*mine, col(Notice.id).in_(acked))
+                             .values(ack_count=col(Notice.ack_count) + step))
+                conn.execute(update(Notice).where(*mine, col(Notice.id).in_(acked), col(Notice.id).in_(late))
+                             .values(late_count=col(Notice.late_count) + step))
 
     def acknowledge(self, group_name: str, room_id: str, who: Member, match: AckMatch, *, quoted: int | None,
                     at: datetime, message_id: str, text: str) -> list[Notice]:

@@ -39,7 +39,12 @@ def digest(kind: Period, scope: str, now: Figures, before: Figures | None, names
     notices = now.total("notices")
     lines.append(f"通知 {notices} 条，确认率 {pct(now.rate)}{change(now.rate, before.rate if before else None)}，"
                  f"逾期确认 {now.total('late')} 人次")
-    lines.append(f"提醒 按时 {now.reminders('sent')} / 补发 {now.reminders('late')} / 跳过 {now.reminders('skipped')}")
+    line = f"提醒 按时 {now.reminders('sent')} / 补发 {now.reminders('late')} / 跳过 {now.reminders('skipped')}"
+    if now.reminders("queued"):
+        line += f" / 待发 {now.reminders('queued')}"
+    if now.reminders("failed"):
+        line += f" / 未送达 {now.reminders('failed')}"
+    lines.append(line)
     if now.total("questions"):
         top = [t for qs in now.questions_top.values() for t in qs][:3]
         lines.append(f"未答问题 {now.total('questions')} 个：" + "；".join(q[:20] for q in top))

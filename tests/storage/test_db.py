@@ -87,6 +87,8 @@ def test_migration_from_schema_1(database):
         conn.execute(text("DROP INDEX ix_outboxitem_account"))
         conn.execute(text("DROP INDEX ix_room_account"))
         conn.execute(text("DROP INDEX ix_delivery_outbox_id"))
+        for column in ("expected_count", "ack_count", "late_count"):
+            conn.execute(text(f"ALTER TABLE notice DROP COLUMN {column}"))
         for table, column in (("delivery", "group_name"), ("notice", "nudge_offsets"), ("question", "in_private"),
                               ("inbound", "payload"), ("inbound", "status"), ("inbound", "processed_at"),
                               ("outboxitem", "account"), ("room", "account"), ("delivery", "outbox_id"),
@@ -105,6 +107,7 @@ def test_migration_from_schema_1(database):
     with again.tx() as s:
         assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 7
         assert sorted(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == 7))) == ["a", "b"]
+        assert s.get(Notice, 7).expected_count == 2 and s.get(Notice, 7).ack_count == 0
         assert s.get(Revision, "calendar").revision == 4 and s.get(SenderState, "").slowdown == 2
         s.add(Delivery(key="k", kind="reminder", group_name="行管1班", due_at=START, claimed_at=START))
     again.close()

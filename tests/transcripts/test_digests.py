@@ -209,3 +209,23 @@ async def test_figures_count_who_saw_each_notice_as_统计_does(pg_chat):
     [first] = await chat.say("王老师", "行管1班", "/统计 #1")
     [second] = await chat.say("王老师", "行管1班", "/统计 #2")
     assert "已确认 1/2" in first.text and "已确认 2/3" in second.text
+
+
+async def test_a_reminder_counts_as_sent_when_wechat_took_it(config, sqlite_db, tmp_path):
+    """Queued is not sent: while the account is offline, the digest says 待发; once WeChat takes it, 按时."""
+    cal = tmp_path / "cal.yaml"
+    cal.write_text("events:\n  - {type: 其他, title: 交照片, time: '2026-09-07 12:00', targets: {classes: [行管1班]},"
+                   " remind: [2h]}\n", encoding="utf-8")
+    cfg = config.model_copy(update={"files": config.files.model_copy(update={"calendar": str(cal)})})
+    chat = new_chat(cfg, START, db=sqlite_db)
+    chat.add_room("2024秋行政管理1班", CLASS1)
+    await chat.start()
+    chat.gateway.connected = False
+    assert await chat.run_until(local(2026, 9, 7, 10, 5)) == []
+    f = figures(chat)
+    assert f.reminders("queued") == 1 and f.reminders("sent") == 0
+    chat.gateway.connected = True
+    [reminder] = await chat.settle()
+    assert "交照片" in reminder.text
+    f = figures(chat)
+    assert f.reminders("sent") == 1 and f.reminders("queued") == 0
