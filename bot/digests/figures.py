@@ -159,8 +159,9 @@ GROUP BY s.class_name""")
 
 
 def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start: datetime, end: datetime,
-            detail: bool = True) -> Figures:
-    """Figures for [start, end) for the given class groups; `not_members` (staff, the bot) never count."""
+            detail: bool = True, behind: bool = True) -> Figures:
+    """Figures for [start, end) for the given class groups; `not_members` (staff, the bot) never count. Without
+    `behind`, the students behind are not listed (the costliest query; the web overview does not show them)."""
     out = {c.name: ClassFigures(c.name, c.point) for c in groups}
     staff = sorted(not_members | {"-"})
     p = {"s": start, "e": end, "t": True, "f": False, "staff": staff, "behind": BEHIND_AT}
@@ -183,7 +184,7 @@ def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start
         for g, n, late in rows(ACKS):
             if g in out:
                 out[g].acks, out[g].late = n, int(late or 0)
-        if detail:
+        if detail and behind:
             for g, cid, missing in rows(BEHIND):
                 if g in out:
                     out[g].behind.append((cid, int(missing)))
@@ -202,3 +203,68 @@ def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start
     for c in out.values():
         c.behind.sort(key=lambda x: -x[1])
     return Figures(start, end, out, top)
+
+
+# -- per notice (the web console's trend and a class's notice list) --------------------------------------------------
+# The same counting as EXPECTED and ACKS above, per notice instead of per class.
+NOTICE_EXPECTED = text("""
+SELECT n.id, COUNT(*)
+FROM notice n
+JOIN noticemember nm ON nm.notice_id = n.id
+JOIN roommember m ON m.room_id = n.room_id AND m.contact_id = nm.contact_id
+WHERE m.active = :t AND nm.contact_id NOT IN :staff AND n.needs_ack = :t AND n.is_fanout = :f
+  AND n.created_at >= :s AND n.created_at < :e
+GROUP BY n.id""").bindparams(*_PERIOD, _STAFF)
+
+NOTICE_ACKS = text("""
+SELECT n.id, COUNT(*), SUM(CASE WHEN a.late = :t THEN 1 ELSE 0 END)
+FROM notice n
+JOIN noticemember nm ON nm.notice_id = n.id
+JOIN ack a ON a.notice_id = n.id AND a.contact_id = nm.contact_id
+JOIN roommember m ON m.room_id = n.room_id AND m.contact_id = nm.contact_id
+WHERE m.active = :t AND nm.contact_id NOT IN :staff AND n.needs_ack = :t AND n.is_fanout = :f
+  AND n.created_at >= :s AND n.created_at < :e
+GROUP BY n.id""").bindparams(*_PERIOD, _STAFF)
+
+NOTICE_LIST = text("""
+SELECT n.id, n.group_name, n.created_at, n.deadline, n.text, n.author_name FROM notice n
+WHERE n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
+ORDER BY n.created_at""").bindparams(*_PERIOD).columns(created_at=UTCDateTime(), deadline=UTCDateTime())
+
+
+@dataclass(frozen=True)
+class NoticeFigures:
+    """One notice's acknowledgements, counted as for /统计 and the digests."""
+
+    id: int
+    group: str
+    created_at: datetime
+    deadline: datetime | None
+    text: str
+    author: str
+    expected: int
+    acks: int
+    late: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.acks / self.expected if self.expected else None
+
+
+def per_notice(db: Database, groups: list[ClassGroup], not_members: set[str], start: datetime,
+               end: datetime) -> list[NoticeFigures]:
+    """Every acknowledgement-needing notice of these classes posted in [start, end), oldest first."""
+    wanted = {g.name for g in groups}
+    staff = sorted(not_members | {"-"})
+    p = {"s": start, "e": end, "t": True, "f": False, "staff": staff}
+    with db.read() as session:
+        conn = session.connection()
+        expected: dict[int, int] = dict(conn.execute(NOTICE_EXPECTED, p).all())
+        acks = {i: (n, int(late or 0)) for i, n, late in conn.execute(NOTICE_ACKS, p).all()}
+        notices = conn.execute(NOTICE_LIST, {k: p[k] for k in ("s", "e", "t", "f")}).all()
+    out = []
+    for i, group, created, deadline, body, author in notices:
+        if group in wanted:
+            n, late = acks.get(i, (0, 0))
+            out.append(NoticeFigures(i, group, created, deadline, body, author, expected.get(i, 0), n, late))
+    return out

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.deliveries import claim
-from bot.digests.figures import Figures, compute
+from bot.digests.figures import Figures, NoticeFigures, compute, per_notice
 from bot.kernel.enums import SCHEDULED_PERIODS, DeliveryStatus, Period
 from bot.models import Contact, Delivery
 from bot.outbox import PRIORITY_BULK, Outbox
@@ -94,9 +94,17 @@ class Digests:
         raise ValueError(f"unknown group or teaching point: {name}")
 
     # -- building ------------------------------------------------------------------------------------------------
-    def figures(self, start: datetime, end: datetime, classes: list[str], detail: bool = True) -> Figures:
-        groups = [c for c in self.config.groups.classes if c.name in classes]
-        return compute(self.db, groups, self.people.not_members(), start, end, detail)
+    def figures(self, start: datetime, end: datetime, classes: list[str], detail: bool = True,
+                behind: bool = True) -> Figures:
+        wanted = set(classes)
+        groups = [c for c in self.config.groups.classes if c.name in wanted]
+        return compute(self.db, groups, self.people.not_members(), start, end, detail, behind)
+
+    def per_notice(self, start: datetime, end: datetime, classes: list[str]) -> list[NoticeFigures]:
+        """Each notice's acknowledgement figures (the web console's trend and a class's notice list)."""
+        wanted = set(classes)
+        groups = [c for c in self.config.groups.classes if c.name in wanted]
+        return per_notice(self.db, groups, self.people.not_members(), start, end)
 
     def names(self, figures: Figures) -> dict[str, str]:
         ids = [cid for c in figures.classes.values() for cid, _ in c.behind]
