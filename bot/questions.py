@@ -140,14 +140,17 @@ class Questions:
         with self.db.tx() as s:
             return s.get(Question, question_id)
 
-    def reply(self, staff: Person, question_id: int, answer: str) -> Replied:
+    def reply(self, staff: Person, question_id: int, answer: str, *, only_open: bool = False) -> Replied:
         """/答复 N: post the advisor's answer where the question was asked (privately if it was private).
-        QuestionError('not found' | 'not yours' | 'no room')."""
+        QuestionError('not found' | 'not yours' | 'no room' | 'answered' — the last with `only_open`, as the web
+        console asks, so a form sent twice posts once)."""
         question = self.get(question_id)
         if question is None:
             raise QuestionError("not found", id=question_id)
         if question.group_name not in staff.classes and not staff.role & Role.ADMIN:
             raise QuestionError("not yours", group=question.group_name)
+        if only_open and question.answered_id:
+            raise QuestionError("answered", id=question_id)
         asked = question.text.strip()
         text = texts.REPLY_POSTED.format(name=texts.teacher_title(staff.name), question=asked[:40], answer=answer)
         if question.in_private:  # asked in private: never echoed in the group

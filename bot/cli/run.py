@@ -49,6 +49,12 @@ async def _run(env: Env, config: Config, kind: str) -> int:
         gateway = ConsoleGateway(clock, config.gateway.bot_name, rooms, tz=config.tz)
     app = build_app(config, gateway, clock)
     runner = Runner(app)
+    web_task = None
+    if config.web.enabled:  # the console in this process: its forms reach the courier at once
+        from bot.web.server import server
+
+        web = server(app.services, config.web.host, config.web.port, embedded=True)
+        web_task = asyncio.create_task(web.serve())
     if kind != "wechaty":
         gateway.on_quit = lambda: runner.stop(drain=True)
     loop = asyncio.get_running_loop()
@@ -57,5 +63,10 @@ async def _run(env: Env, config: Config, kind: str) -> int:
             loop.add_signal_handler(sig, runner.stop)
         except NotImplementedError:  # pragma: no cover
             pass
-    await runner.run()
+    try:
+        await runner.run()
+    finally:
+        if web_task is not None:
+            web.should_exit = True
+            await web_task
     return 0

@@ -159,12 +159,12 @@ GROUP BY s.class_name""")
 
 
 def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start: datetime, end: datetime,
-            detail: bool = True, behind: bool = True) -> Figures:
+            detail: bool = True, behind: bool = True, behind_at: int = BEHIND_AT) -> Figures:
     """Figures for [start, end) for the given class groups; `not_members` (staff, the bot) never count. Without
     `behind`, the students behind are not listed (the costliest query; the web overview does not show them)."""
     out = {c.name: ClassFigures(c.name, c.point) for c in groups}
     staff = sorted(not_members | {"-"})
-    p = {"s": start, "e": end, "t": True, "f": False, "staff": staff, "behind": BEHIND_AT}
+    p = {"s": start, "e": end, "t": True, "f": False, "staff": staff, "behind": behind_at}
     top: dict[str, list[str]] = {}
     with db.read() as session:
         conn = session.connection()

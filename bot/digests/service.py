@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.deliveries import claim
-from bot.digests.figures import Figures, NoticeFigures, compute, per_notice
+from bot.digests.figures import BEHIND_AT, Figures, NoticeFigures, compute, per_notice
 from bot.kernel.enums import SCHEDULED_PERIODS, DeliveryStatus, Period
 from bot.models import Contact, Delivery
 from bot.outbox import PRIORITY_BULK, Outbox
@@ -95,10 +95,12 @@ class Digests:
 
     # -- building ------------------------------------------------------------------------------------------------
     def figures(self, start: datetime, end: datetime, classes: list[str], detail: bool = True,
-                behind: bool = True) -> Figures:
+                behind: bool = True, behind_at: int = BEHIND_AT) -> Figures:
+        """Figures per class; `behind_at` is how many unacknowledged notices make a student "behind" (the web
+        console's class page lists everyone with one or more)."""
         wanted = set(classes)
         groups = [c for c in self.config.groups.classes if c.name in wanted]
-        return compute(self.db, groups, self.people.not_members(), start, end, detail, behind)
+        return compute(self.db, groups, self.people.not_members(), start, end, detail, behind, behind_at)
 
     def per_notice(self, start: datetime, end: datetime, classes: list[str]) -> list[NoticeFigures]:
         """Each notice's acknowledgement figures (the web console's trend and a class's notice list)."""
