@@ -62,7 +62,8 @@ async def logout(request: Request) -> Response:
 
 
 class SecurityHeaders:
-    """No framing, no sniffing, no referrer (a URL never leaves the console), a strict content policy."""
+    """No framing, no sniffing, no referrer to other sites (a URL never leaves the console), a strict content
+    policy."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -76,7 +77,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 headers += [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"),
+                            (b"referrer-policy", b"same-origin"), (b"cache-control", b"no-store"),
                             (b"content-security-policy",
                              b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
                              b"script-src 'self'; form-action 'self'; frame-ancestors 'none'")]
