@@ -28,3 +28,13 @@ def server(services: Services, host: str, port: int, *, embedded: bool = False) 
     config = uvicorn.Config(create_app(services), host=host, port=port, access_log=False, log_level="warning",
                             proxy_headers=True, server_header=False, lifespan="off")
     return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+async def started(web: uvicorn.Server) -> None:
+    """Bind and start listening (as serve() does first), so the caller knows the console answers from now on;
+    then `await web.main_loop()` serves and `await web.shutdown()` stops."""
+    config = web.config
+    if not config.loaded:
+        config.load()
+    web.lifespan = config.lifespan_class(config)
+    await web.startup()

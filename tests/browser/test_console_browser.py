@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.simulation import Chat
-from bot.web.server import server
+from bot.web.server import server, started
 from tests.conftest import ON_CI, ROOT
 from tests.web.world import school
 
@@ -44,21 +44,21 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def served(config) -> AsyncIterator[tuple[Chat, dict[str, int], str]]:
+async def served(config) -> AsyncIterator[tuple[Chat, str, str]]:
     """The school's chat, and the console served on a free loopback port over the same services and database."""
     exe = chromium()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     config = config.model_copy(update={"web": config.web.model_copy(update={"base_url": base})})
     chat, ids = await school(config)
+    assert ids
     web = server(chat.services, "127.0.0.1", port, embedded=True)
-    task = asyncio.create_task(web.serve())
-    while not web.started:
-        await asyncio.sleep(0.01)
-    chat.exe = exe  # type: ignore[attr-defined]
-    yield chat, ids, base
+    await started(web)  # listening from here on
+    task = asyncio.create_task(web.main_loop())
+    yield chat, exe, base
     web.should_exit = True
     await task
+    await web.shutdown()
 
 
 async def shoot(page: Any, name: str) -> None:
@@ -85,9 +85,9 @@ async def login(chat: Chat, browser: Any, name: str) -> Any:
 async def test_a_coordinator_and_an_admin_use_the_console_in_chromium(served):
     from playwright.async_api import async_playwright
 
-    chat, ids, base = served
+    chat, exe, base = served
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chat.exe, args=ARGS)  # type: ignore[attr-defined]
+        browser = await pw.chromium.launch(executable_path=exe, args=ARGS)
         try:
             await _advisor(chat, browser)
             await _admin(chat, browser, base)

@@ -333,3 +333,17 @@ async def test_progress_figures_slot_into_the_overview_and_class_page_when_a_sou
     assert await chat.advance("1m") == []  # the same words at the same moment would read as a redelivery
     plain = await login(chat, "王老师")
     assert "<th>形考</th>" not in (await plain.get("/")).text
+
+
+async def test_the_pages_read_the_same_on_both_databases(config, database):
+    chat, ids = await school(config, db=database)
+    admin = await login(chat, "陈校长")
+    overview = await admin.get("/")
+    assert overview.status_code == 200 and "40.0%" in overview.text  # 2 of 5 expected acknowledged
+    for cls in await links(admin, "/", r'href="(/c/[0-9a-f]+)"'):
+        page = await admin.get(cls + "?p=week&s=behind")
+        assert page.status_code == 200
+        for student in re.findall(r'href="(/c/[0-9a-f]+/s/[0-9a-f]+)"', page.text):
+            assert (await admin.get(student)).status_code == 200
+    assert "考研" in (await admin.get("/questions")).text
+    assert (await admin.get("/n/1")).status_code == 200

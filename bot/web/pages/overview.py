@@ -12,7 +12,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.digests.figures import ClassFigures, Figures
+from bot.digests.figures import ClassFigures, Figures, NoticeFigures
 from bot.digests.service import period
 from bot.kernel.enums import Period
 from bot.web.base import Req, page
@@ -115,8 +115,9 @@ def build(req: Req, key: str) -> Overview:
     now_local = now.astimezone(tz)
     classes = [c.name for c in config.groups.classes if c.name in req.person.classes]
     start, end = window(key, now_local)
-    figures = services.digests.figures(start, end, classes, detail=True, behind=False)
-    before = services.digests.figures(start - (end - start), start, classes, detail=False)
+    monday = (now_local - timedelta(days=now_local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    weeks = [monday - timedelta(days=7 * k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    figures, before, notices = services.digests.dashboard(start, end, classes, weeks[0])
     open_q = services.questions.open_counts(classes)
     progress = req.console.progress.class_indicators(classes, now) if req.console.progress else {}
     web = services.web
@@ -135,15 +136,14 @@ def build(req: Req, key: str) -> Overview:
     names: list[str] = []
     for r in every:
         names += [i.name for i in r.indicators if i.name not in names]
-    labels, trend = _trend(req, classes, points, now_local)
+    labels, trend = _trend(req, classes, points, weeks, notices)
     return Overview(PERIODS[key], key, start, end, points, total, names, labels, trend)
 
 
-def _trend(req: Req, classes: list[str], points: list[Row], now_local: datetime) -> tuple[list[str], list]:
+def _trend(req: Req, classes: list[str], points: list[Row], weeks: list[datetime],
+           rows: list[NoticeFigures]) -> tuple[list[str], list]:
     """Weekly acknowledgement rates for the last weeks: per teaching point, or per class for a few classes."""
-    monday = (now_local - timedelta(days=now_local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    weeks = [monday - timedelta(days=7 * k) for k in range(TREND_WEEKS - 1, -1, -1)]
-    rows = req.services.digests.per_notice(weeks[0], now_local, classes)
+    tz = weeks[0].tzinfo
     point_of = {c.name: c.point for c in req.services.config.groups.classes}
     if len(points) > 1:
         key_of = point_of
@@ -156,7 +156,7 @@ def _trend(req: Req, classes: list[str], points: list[Row], now_local: datetime)
         names = ["合计"]
     sums = {(n, i): [0, 0] for n in names for i in range(len(weeks))}
     for r in rows:
-        local = r.created_at.astimezone(now_local.tzinfo)
+        local = r.created_at.astimezone(tz)
         i = max(k for k, w in enumerate(weeks) if local >= w) if local >= weeks[0] else 0
         cell = sums[(key_of[r.group], i)]
         cell[0] += r.acks
