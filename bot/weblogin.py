@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -65,6 +65,7 @@ class WebAccess:
         """A one-time login URL for a staff member (the caller checked they are staff)."""
         token = secrets.token_urlsafe(24)
         now = self.clock.now()
+        self.prune(now - timedelta(days=1))  # links and sessions over for a day are of no use to anyone
         with self.db.tx() as s:
             s.add(WebLink(token_hash=_hash(token), contact_id=person.contact_id, created_at=now,
                           expires_at=now + self.config.web.link_ttl))

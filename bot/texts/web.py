@@ -42,3 +42,29 @@ EVENT_FIELD = {"type": "类型", "title": "标题", "start": "开始时间", "ti
                "place": "地点", "teacher": "主讲", "notes": "备注", "": "安排"}
 
 IMPORT_DONE = "已导入。"
+NUDGED = "已在{group}提醒 {n} 位同学。"
+NUDGE_NONE = "大家都已确认，不用提醒。"
+ANSWERED_ALREADY = "这个问题已经回复过了。"
+CLOSED = "已将问题 #{id} 标为已处理。"
+
+PERIODS = {"week": "本周", "month": "本月", "30d": "近30天", "90d": "近90天"}
+STUDENT_STATES = {"all": "全部", "behind": "有未确认", "out": "未进群", "unbound": "未匹配花名册"}
+TOTAL = "合计"
+OVERVIEW_SHEETS = ("教学点", "班级")
+OVERVIEW_HEAD = ["排名", "名称", "教学点", "确认率", "上期确认率", "通知数", "应确认", "已确认", "逾期确认", "未答问题",
+                 "提醒按时", "提醒补发", "提醒跳过", "未进群"]
+
+IMPORT_KINDS = {
+    "roster": ("花名册", "列：学号、姓名、班级、教学点（可选 手机、专业、年级）"),
+    "calendar": ("日程（直播课表 / 校历）", "直播课表列：课程名称、直播时间、主讲教师、直播链接（可选 专业、班级、教学点）；或 .ics 日历"),
+    "progress": ("学习进度（形考 / 网检 / 直播）", "国开学习网导出的 Excel 或 CSV"),
+}
+
+# The calendar validator's words (bot/calendar/events.py, for operators editing YAML) in the console's language.
+EVENT_ERRORS = (("type must be one of", "请选择类型"), ("an event needs a title", "请填写标题"),
+                ("not a date and time", "时间格式不对，例如 2026-09-15 19:30"),
+                ("needs time:, start: or deadline:", "开始时间和截止时间至少填一个"),
+                ("deadline is before start", "截止时间早于开始时间"), ("unknown point", "没有这个教学点"),
+                ("unknown class", "没有这个班级"), ("unknown major", "没有这个专业"), ("unknown grade", "没有这个年级"),
+                ("a weekly event needs until", "每周重复需要填写最后一次的日期"), ("not yours", EVENT_NOT_YOURS),
+                ("not a duration", "提醒时间格式不对，例如 3d, 1d, 3h, 30m"))

@@ -66,11 +66,11 @@ class SecurityHeaders:
     policy."""
 
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        self.inner = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self.inner(scope, receive, send)
             return
 
         async def with_headers(message: Message) -> None:
@@ -83,7 +83,7 @@ class SecurityHeaders:
                              b"script-src 'self'; form-action 'self'; frame-ancestors 'none'")]
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        await self.inner(scope, receive, with_headers)
 
 
 def create_app(services: Services, *, progress: ProgressSource | None = None,

@@ -336,7 +336,7 @@ async def test_progress_figures_slot_into_the_overview_and_class_page_when_a_sou
 
 
 async def test_the_pages_read_the_same_on_both_databases(config, database):
-    chat, ids = await school(config, db=database)
+    chat, _ = await school(config, db=database)
     admin = await login(chat, "陈校长")
     overview = await admin.get("/")
     assert overview.status_code == 200 and "40.0%" in overview.text  # 2 of 5 expected acknowledged

@@ -20,17 +20,9 @@ from bot.web.base import Req, not_found, page
 EDITORS = Role.ADMIN | Role.COORDINATOR
 LIST_DAYS = 120
 
-# The validator's words (bot/calendar/events.py, for operators editing YAML) in the console's language.
-MESSAGES = (("type must be one of", "请选择类型"), ("an event needs a title", "请填写标题"),
-            ("not a date and time", "时间格式不对，例如 2026-09-15 19:30"),
-            ("needs time:, start: or deadline:", "开始时间和截止时间至少填一个"),
-            ("deadline is before start", "截止时间早于开始时间"), ("unknown point", "没有这个教学点"),
-            ("unknown class", "没有这个班级"), ("unknown major", "没有这个专业"), ("unknown grade", "没有这个年级"),
-            ("a weekly event needs until", "每周重复需要填写最后一次的日期"), ("not yours", texts.EVENT_NOT_YOURS))
-
-
 def chinese(message: str) -> str:
-    for english, words in MESSAGES:
+    """The validator's message in the console's language (its own words when there is no translation)."""
+    for english, words in texts.EVENT_ERRORS:
         if english in message:
             return words
     return message

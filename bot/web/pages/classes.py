@@ -18,10 +18,11 @@ from bot.models import Notice, Student
 from bot.notices.values import NoticeError
 from bot.people import Role
 from bot.texts import notices as notice_texts
+from bot.texts import web as texts
 from bot.web.base import Req, not_found, page
 from bot.web.pages.overview import PERIODS, window
 
-STATES = {"all": "全部", "behind": "有未确认", "out": "未进群", "unbound": "未匹配花名册"}
+STATES = texts.STUDENT_STATES
 
 
 def resolve_class(req: Req, cid: str) -> ClassGroup:
@@ -152,7 +153,7 @@ def nudge(req: Req) -> Response:
     except NoticeError:
         raise not_found() from None
     req.audit("/催", f"#{notice.id}")
-    req.flash(f"已在{notice.group_name}提醒 {n} 位同学。" if n else "大家都已确认，不用提醒。")
+    req.flash(texts.NUDGED.format(group=notice.group_name, n=n) if n else texts.NUDGE_NONE)
     return req.redirect(f"/n/{notice.id}")
 
 

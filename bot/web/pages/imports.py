@@ -35,11 +35,12 @@ class Kind:
 
 
 KINDS = {
-    "roster": Kind("roster", "花名册", (".csv", ".xlsx"), Role.ADMIN, "列：学号、姓名、班级、教学点（可选 手机、专业、年级）"),
-    "calendar": Kind("calendar", "日程（直播课表 / 校历）", (".csv", ".xlsx", ".ics"), Role.ADMIN,
-                     "直播课表列：课程名称、直播时间、主讲教师、直播链接（可选 专业、班级、教学点）；或 .ics 日历"),
-    "progress": Kind("progress", "学习进度（形考 / 网检 / 直播）", (".csv", ".xlsx"), Role.ADMIN | Role.COORDINATOR,
-                     "国开学习网导出的 Excel 或 CSV"),
+    "roster": Kind("roster", texts.IMPORT_KINDS["roster"][0], (".csv", ".xlsx"), Role.ADMIN,
+                   texts.IMPORT_KINDS["roster"][1]),
+    "calendar": Kind("calendar", texts.IMPORT_KINDS["calendar"][0], (".csv", ".xlsx", ".ics"), Role.ADMIN,
+                     texts.IMPORT_KINDS["calendar"][1]),
+    "progress": Kind("progress", texts.IMPORT_KINDS["progress"][0], (".csv", ".xlsx"), Role.ADMIN | Role.COORDINATOR,
+                     texts.IMPORT_KINDS["progress"][1]),
 }
 
 

@@ -15,11 +15,12 @@ from starlette.routing import Route
 from bot.digests.figures import ClassFigures, Figures, NoticeFigures
 from bot.digests.service import period
 from bot.kernel.enums import Period
+from bot.texts import web as texts
 from bot.web.base import Req, page
 from bot.web.chart import legend, trend_svg
 from bot.web.slots import Indicator
 
-PERIODS = {"week": "本周", "month": "本月", "30d": "近30天", "90d": "近90天"}
+PERIODS = texts.PERIODS
 TREND_WEEKS = 8
 
 
@@ -132,7 +133,7 @@ def build(req: Req, key: str) -> Overview:
         p.classes = by_point[p.name]
     _ranked(points)
     every = [r for p in points for r in p.classes]
-    total = _sum("合计", "", every, before, classes)
+    total = _sum(texts.TOTAL, "", every, before, classes)
     names: list[str] = []
     for r in every:
         names += [i.name for i in r.indicators if i.name not in names]
@@ -152,8 +153,8 @@ def _trend(req: Req, classes: list[str], points: list[Row], weeks: list[datetime
         key_of = {c: c for c in classes}
         names = sorted(classes)
     else:
-        key_of = dict.fromkeys(classes, "合计")
-        names = ["合计"]
+        key_of = dict.fromkeys(classes, texts.TOTAL)
+        names = [texts.TOTAL]
     sums = {(n, i): [0, 0] for n in names for i in range(len(weeks))}
     for r in rows:
         local = r.created_at.astimezone(tz)
@@ -188,17 +189,16 @@ def workbook(req: Req) -> Response:
 
     wb = Workbook()
     wb.remove(wb.active)
-    head = ["排名", "名称", "教学点", "确认率", "上期确认率", "通知数", "应确认", "已确认", "逾期确认", "未答问题",
-            "提醒按时", "提醒补发", "提醒跳过", "未进群", *data.indicator_names]
+    head = [*texts.OVERVIEW_HEAD, *data.indicator_names]
 
     def line(r: Row) -> list[object]:
         inds = {i.name: i.value for i in r.indicators}
         return [r.rank, r.name, r.point, r.rate, r.before, r.notices, r.expected, r.acks, r.late, r.questions,
                 r.sent, r.late_sent, r.skipped, r.not_in_group, *(inds.get(n) for n in data.indicator_names)]
 
-    fill_sheet(wb.create_sheet("教学点"), [head, *(line(p) for p in data.points)], percent_columns=(4, 5),
+    fill_sheet(wb.create_sheet(texts.OVERVIEW_SHEETS[0]), [head, *(line(p) for p in data.points)], percent_columns=(4, 5),
                widths=(6, 14, 10, 10, 10))
-    fill_sheet(wb.create_sheet("班级"), [head, *(line(c) for p in data.points for c in p.classes)],
+    fill_sheet(wb.create_sheet(texts.OVERVIEW_SHEETS[1]), [head, *(line(c) for p in data.points for c in p.classes)],
                percent_columns=(4, 5), widths=(6, 14, 10, 10, 10))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "overview.xlsx"

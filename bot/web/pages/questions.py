@@ -37,7 +37,7 @@ def answer(req: Req) -> Response:
     except QuestionError as exc:
         if exc.reason in ("not found", "not yours"):
             raise not_found() from None
-        message = {"answered": "这个问题已经回复过了。", "no room": qtexts.REPLY_NO_ROOM}[exc.reason]
+        message = {"answered": texts.ANSWERED_ALREADY, "no room": qtexts.REPLY_NO_ROOM}[exc.reason]
         req.flash(message.format(**{"id": qid, **exc.detail}))
         return req.redirect("/questions")
     req.audit("/答复", f"{qid} {text}"[:200])
@@ -53,7 +53,7 @@ def close(req: Req) -> Response:
     except QuestionError:
         raise not_found() from None
     req.audit("close question", str(qid))
-    req.flash(f"已将问题 #{qid} 标为已处理。")
+    req.flash(texts.CLOSED.format(id=qid))
     return req.redirect("/questions")
 
 
