@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.people import ROLE_NAMES, Person, Role
+from bot.roster import clean_name
 from bot.services import Services
 from bot.texts import web as texts
 from bot.web import format as fmt
@@ -64,7 +65,7 @@ class Console:
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(pct=fmt.pct, delta=fmt.delta, local=self.local_text, short=fmt.short,
-                                indicator=fmt.indicator)
+                                indicator=fmt.indicator, name=clean_name)
         self.env.globals.update(role_names=ROLE_NAMES, Role=Role)
 
     def local(self, when: datetime) -> datetime:

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.questions import QuestionError
+from bot.roster import clean_name
 from bot.texts import questions as qtexts
 from bot.texts import web as texts
 from bot.web.base import Req, not_found, page
@@ -42,7 +43,7 @@ def answer(req: Req) -> Response:
         return req.redirect("/questions")
     req.audit("/答复", f"{qid} {text}"[:200])
     return req.render("answered.html", question=done.question, where=done.where, answer=text,
-                      message=texts.ANSWER_POSTED.format(where=done.where, student=done.question.name))
+                      message=texts.ANSWER_POSTED.format(where=done.where, student=clean_name(done.question.name)))
 
 
 @page()
