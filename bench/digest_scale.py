@@ -45,19 +45,32 @@ def fill(db: Database, classes: int, students: int, notices: int) -> int:
                     "created_at": START + timedelta(hours=10 * n), "deadline": START + timedelta(hours=10 * n + 48),
                     "is_fanout": False, "nudges_sent": 0, "summary_sent": True}
                    for c in range(classes) for n in range(notices)]
-    db.insert_ignore(Notice, notice_rows)
-    for start in range(0, len(notice_rows), 500):  # everyone was in the group when each notice was posted
-        db.insert_ignore(NoticeMember, [{"notice_id": row["id"], "contact_id": f"c{row['room_id'][1:]}-{s}"}
-                                        for row in notice_rows[start:start + 500] for s in range(students)])
-    total = 0
-    batch: list[dict] = []
+    # Who acknowledges what, decided first: the notices' counters and noticemember.acked are then written as the
+    # notice service keeps them (the digest reads those, not the 2.3M rows).
+    acked: dict[int, list[tuple[int, bool]]] = {}
     for row in notice_rows:
+        got = []
         for s in range(students):
             if rng.random() < 0.93 + 0.05 * (s % 2):  # most students acknowledge, a few fall behind
                 at = row["created_at"] + timedelta(hours=rng.random() * 60)
-                batch.append({"notice_id": row["id"], "contact_id": f"c{row['room_id'][1:]}-{s}",
-                              "name": "", "at": at, "late": at > row["deadline"], "via": "reply",
-                              "message_id": "", "text": ""})
+                got.append((s, at > row["deadline"]))
+        acked[row["id"]] = got
+        row["expected_count"] = students
+        row["ack_count"] = len(got)
+        row["late_count"] = sum(1 for _, late in got if late)
+    db.insert_ignore(Notice, notice_rows)
+    for start in range(0, len(notice_rows), 500):  # everyone was in the group when each notice was posted
+        chunk = notice_rows[start:start + 500]
+        db.insert_ignore(NoticeMember, [
+            {"notice_id": row["id"], "contact_id": f"c{row['room_id'][1:]}-{s}", "acked": s in done}
+            for row in chunk for done in [{k for k, _ in acked[row["id"]]}] for s in range(students)])
+    total = 0
+    batch: list[dict] = []
+    for row in notice_rows:
+        for s, late in acked[row["id"]]:
+            batch.append({"notice_id": row["id"], "contact_id": f"c{row['room_id'][1:]}-{s}", "name": "",
+                          "at": row["created_at"] + timedelta(hours=1), "late": late, "via": "reply",
+                          "message_id": "", "text": ""})
         if len(batch) >= 100_000:
             db.insert_ignore(Ack, batch)
             total += len(batch)

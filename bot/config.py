@@ -112,6 +112,27 @@ class RetentionConfig(Strict):
     every: Duration = timedelta(days=1)
 
 
+# -- web console (bot/web) ------------------------------------------------------------------------------------------
+class WebConfig(Strict):
+    """The 后台: `python -m bot web`, or inside `run` when enabled."""
+
+    enabled: bool = False  # serve the console inside `python -m bot run` (same process, same event loop)
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    base_url: str = "http://127.0.0.1:8080"  # what /后台 links start with: the public https:// address behind a proxy
+    link_ttl: Duration = timedelta(minutes=10)  # a /后台 link is valid this long, once
+    session: Duration = timedelta(hours=10)  # a login lasts a working day
+    max_upload_mb: int = Field(10, ge=1, le=200)  # larger uploads are refused before they are read
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with https:// (or http:// for a local try-out), got {value!r}")
+        return value.rstrip("/")
+# -- end web console -------------------------------------------------------------------------------------------------
+
+
 class StaffMember(Strict):
     name: str
     role: Literal["teacher", "coordinator", "admin"]
@@ -152,6 +173,7 @@ class Config(Strict):
     notices: NoticeConfig = NoticeConfig()
     digests: DigestConfig = DigestConfig()
     retention: RetentionConfig = RetentionConfig()
+    web: WebConfig = WebConfig()  # the 后台 (bot/web)
     teaching_points: list[str]
     staff: list[StaffMember] = []
     groups: Groups

@@ -276,6 +276,16 @@ class FaqEntry(SQLModel, table=True):
     created_at: datetime = _dt()
 
 
+class Phrasing(SQLModel, table=True):
+    """A 问法 line a teacher added in the web console: how students say it -> how the handbook says it (the same as a
+    `synonyms:` line of data/qa_lexicon.yaml; a line here wins over the file's)."""
+
+    word: str = Field(primary_key=True)
+    means: str
+    author_id: str
+    created_at: datetime = _dt()
+
+
 class ChatReminder(SQLModel, table=True):
     """A reminder a teacher set in chat (/提醒)."""
 
@@ -303,3 +313,33 @@ class EventSeen(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True)
     first_seen: datetime = _dt()
+
+
+# -- web console (bot/weblogin.py) ------------------------------------------------------------------------------------
+class WebLink(SQLModel, table=True):
+    """A one-time login link sent by /后台: only its hash is kept; used once, within minutes, by that contact."""
+
+    token_hash: str = Field(primary_key=True)
+    contact_id: str = Field(index=True)
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    used_at: datetime | None = _dt(default=None)
+
+
+class WebSession(SQLModel, table=True):
+    """A login to the web console (the cookie holds the token; only its hash is kept here)."""
+
+    token_hash: str = Field(primary_key=True)
+    contact_id: str = Field(index=True)
+    csrf: str  # the token every form of this session carries
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt(index=True)
+    ended_at: datetime | None = _dt(default=None)  # logged out or revoked
+
+
+class WebKey(SQLModel, table=True):
+    """The console's secret for opaque ids in URLs (a student's page is /s/<hmac>, never a 学号), made once."""
+
+    id: int = Field(default=1, primary_key=True)
+    secret: str
+# -- end web console ------------------------------------------------------------------------------------------------

@@ -128,6 +128,17 @@ class Outbox:
             return s.exec(select(func.count()).select_from(OutboxItem).where(
                 OutboxItem.status == SendStatus.FAILED, OutboxItem.created_at >= since)).one()
 
+    def recent_failures(self, limit: int = 20) -> list[OutboxItem]:
+        """Messages given up on, newest first (for the web console's health page)."""
+        with self.db.read() as s:
+            return list(s.exec(select(OutboxItem).where(OutboxItem.status == SendStatus.FAILED)
+                               .order_by(col(OutboxItem.id).desc()).limit(limit)))
+
+    def last_sent(self) -> OutboxItem | None:
+        with self.db.read() as s:
+            return s.exec(select(OutboxItem).where(OutboxItem.status == SendStatus.SENT)
+                          .order_by(col(OutboxItem.sent_at).desc()).limit(1)).first()
+
     def prune(self, before: datetime) -> int:
         """Forget sent and failed messages older than `before` (retention); pending ones always stay."""
         from sqlmodel import delete

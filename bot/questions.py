@@ -148,14 +148,17 @@ class Questions:
         with self.db.tx() as s:
             return s.get(Question, question_id)
 
-    def reply(self, staff: Person, question_id: int, answer: str) -> Replied:
+    def reply(self, staff: Person, question_id: int, answer: str, *, only_open: bool = False) -> Replied:
         """/答复 N: post the advisor's answer where the question was asked (privately if it was private).
-        QuestionError('not found' | 'not yours' | 'no room')."""
+        QuestionError('not found' | 'not yours' | 'no room' | 'answered' — the last with `only_open`, as the web
+        console asks, so a form sent twice posts once)."""
         question = self.get(question_id)
         if question is None:
             raise QuestionError("not found", id=question_id)
         if question.group_name not in staff.classes and not staff.role & Role.ADMIN:
             raise QuestionError("not yours", group=question.group_name)
+        if only_open and question.answered_id:
+            raise QuestionError("answered", id=question_id)
         asked = question.text.strip()
         text = texts.REPLY_POSTED.format(name=texts.teacher_title(staff.name), question=asked[:40], answer=answer)
         if question.in_private:  # asked in private: never echoed in the group
@@ -173,6 +176,50 @@ class Questions:
                 row.answered_id = f"staff:{staff.contact_id}"
                 s.add(row)
         return Replied(question, where, asked)
+
+    def close(self, staff: Person, question_id: int) -> Question:
+        """Mark a question handled without a reply through the bot (answered in the group, or not a question).
+        QuestionError('not found' | 'not yours')."""
+        question = self.get(question_id)
+        if question is None or question.answered_id:
+            raise QuestionError("not found", id=question_id)
+        if question.group_name not in staff.classes and not staff.role & Role.ADMIN:
+            raise QuestionError("not yours", group=question.group_name)
+        with self.db.tx() as s:
+            row = s.get(Question, question_id)
+            if row is not None:
+                row.answered_id = f"closed:{staff.contact_id}"
+                s.add(row)
+        return question
+
+    # -- lists for staff (the web console) -----------------------------------------------------------------------
+    def visible_to(self, staff: Person) -> set[str] | None:
+        """The question groups a staff member may see and answer: their classes; admins also the private
+        pseudo-group of askers the roster does not place (None: everything)."""
+        return None if staff.role & Role.ADMIN else set(staff.classes)
+
+    def unanswered(self, staff: Person, limit: int = 200) -> list[Question]:
+        """The open queue in this person's scope, oldest first."""
+        groups = self.visible_to(staff)
+        with self.db.read() as s:
+            q = select(Question).where(col(Question.answered_id).is_(None))
+            if groups is not None:
+                q = q.where(col(Question.group_name).in_(sorted(groups) or ["-"]))
+            return list(s.exec(q.order_by(col(Question.at)).limit(limit)))
+
+    def open_counts(self, classes: list[str]) -> dict[str, int]:
+        """Unanswered questions per class (all of them, whenever asked)."""
+        with self.db.read() as s:
+            rows = s.exec(select(Question.group_name, func.count()).where(
+                col(Question.answered_id).is_(None), col(Question.group_name).in_(classes or ["-"]))
+                .group_by(col(Question.group_name))).all()
+        return {g: int(n) for g, n in rows}
+
+    def asked_by(self, contact_id: str, limit: int = 50) -> list[Question]:
+        """A student's logged questions, newest first."""
+        with self.db.read() as s:
+            return list(s.exec(select(Question).where(Question.contact_id == contact_id)
+                               .order_by(col(Question.at).desc()).limit(limit)))
 
     # -- forwarding to advisors ----------------------------------------------------------------------------------
     def next_forward_due(self) -> datetime | None:

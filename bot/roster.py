@@ -174,27 +174,31 @@ class Roster:
     # -- import / export -----------------------------------------------------------------------------------------
     def import_file(self, path: Path, *, dry_run: bool = False,
                     progress: Callable[[int, int], None] | None = None) -> ImportReport:
-        """Import a CSV/XLSX roster in one transaction; nothing is written when a fatal error is found.
-        Raises TableError when the file cannot be read at all."""
+        """Import a CSV/XLSX roster in one transaction; nothing is written when a fatal error is found, or with
+        `dry_run` (which still counts what would be added and updated). Raises TableError when the file cannot be
+        read at all."""
         known = {c.name for c in self.config.groups.classes}
         students, errors = parse_roster(read_table(path), known)
         report = ImportReport(errors=errors)
-        if not report.ok or dry_run:
+        if not report.ok:
             return report
-        self._changed()
+        if not dry_run:
+            self._changed()
         with self.db.tx() as s:
             existing = {st.student_no: st for st in s.exec(select(Student))}
             for i, st in enumerate(students, 1):
                 old = existing.get(st.student_no)
                 if old is None:
-                    s.add(st)
+                    if not dry_run:
+                        s.add(st)
                     report.added += 1
                 else:
                     fields = ("name", "class_name", "point", "phone", "major", "grade")
                     if any(getattr(old, f) != getattr(st, f) for f in fields):
-                        for f in fields:
-                            setattr(old, f, getattr(st, f))
-                        s.add(old)
+                        if not dry_run:
+                            for f in fields:
+                                setattr(old, f, getattr(st, f))
+                            s.add(old)
                         report.updated += 1
                     else:
                         report.unchanged += 1

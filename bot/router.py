@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from bot.roster import Roster
     from bot.services import Services
     from bot.staff import Staff
+    from bot.weblogin import WebAccess
 
 log = logging.getLogger("banzhu.router")
 
@@ -149,6 +150,10 @@ class Context:
     @property
     def digests(self) -> Digests:
         return self.services.digests
+
+    @property
+    def web(self) -> WebAccess:
+        return self.services.web
 
     # -- replying ------------------------------------------------------------------------------------------------
     def reply(self, text: str, *, mention: bool = True, mentions: Iterable[str] = (), file_path: str | None = None,

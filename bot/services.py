@@ -23,6 +23,7 @@ from bot.retention import Retention
 from bot.roster import Roster
 from bot.staff import Staff
 from bot.status import Health
+from bot.weblogin import WebAccess
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Services:
     digests: Digests
     retention: Retention
     health: Health
+    web: WebAccess  # logins to the web console (bot/web)
 
     def invalidate_caches(self) -> None:
         """After a rolled-back message: forget what the in-memory caches may have learnt from it."""
@@ -60,15 +62,16 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     outbox = Outbox(db, clock, config.outbox, accounts)
     people = People(db, config, clock, account)
     roster = Roster(db, config, clock)
-    handbook = Handbook(db, config, indexes or IndexCache(), bot_names=(config.gateway.bot_name,))
+    handbook = Handbook(db, config, indexes or IndexCache(), bot_names=(config.gateway.bot_name,), clock=clock)
     calendar = Calendar(db, clock, config, people, outbox)
     inbox = Inbox(db, clock)
     audit = Audit(db, clock)
     notices = Notices(db, clock, config, people, roster, outbox)
     people.membership_listeners.append(notices.members_changed)
+    web = WebAccess(db, clock, config, people)
     return Services(
-        config=config, clock=clock, db=db, accounts=accounts, outbox=outbox, inbox=inbox, audit=audit, people=people, roster=roster,
-        staff=Staff(db, clock, config, people),
+        config=config, clock=clock, db=db, accounts=accounts, outbox=outbox, inbox=inbox, audit=audit,
+        people=people, roster=roster, staff=Staff(db, clock, config, people, web),
         confirmations=Confirmations(db, clock),
         notices=notices,
         calendar=calendar,
@@ -77,4 +80,5 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         digests=Digests(db, clock, config, people, roster, calendar, outbox),
         retention=Retention(db, clock, config.retention, inbox, outbox, audit),
         health=Health(db, clock, config.gateway.kind, account),
+        web=web,
     )

@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.db import Database
 from bot.models import GrantCode, StaffBinding
 from bot.people import People
+from bot.weblogin import WebAccess
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 CODE = re.compile(r"^\s*BZ-?[A-Z0-9]{4}-?[A-Z0-9]{4}\s*$", re.I)
@@ -53,11 +54,12 @@ class Redeemed:
 
 
 class Staff:
-    def __init__(self, db: Database, clock: Clock, config: Config, people: People) -> None:
+    def __init__(self, db: Database, clock: Clock, config: Config, people: People, web: WebAccess) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.people = people
+        self.web = web
 
     def grant(self, name: str, role: str, classes: list[str], points: list[str],
               ttl: timedelta = timedelta(hours=24)) -> GrantCode:
@@ -103,10 +105,12 @@ class Staff:
         return Redeemed(Redeem.OK, code)
 
     def revoke(self, name: str) -> int:
+        """Remove a staff member's rights: their bindings, and their web console sessions and unused links."""
         with self.db.tx() as s:
             rows = list(s.exec(select(StaffBinding).where(StaffBinding.name == name)))
             for r in rows:
                 s.delete(r)
+            self.web.end_sessions(r.contact_id for r in rows)
         self.people.invalidate()
         return len(rows)
 

@@ -219,6 +219,12 @@ def _targets(value: object, path: tuple, located: Located, known: dict[str, set[
     return Targets(**out)
 
 
+def known_targets(groups: list[ClassGroup], points: list[str]) -> dict[str, set[str]]:
+    """What `targets:` may name: the configured points, classes, majors and grades."""
+    return {"points": set(points), "classes": {g.name for g in groups}, "majors": {g.major for g in groups},
+            "grades": {g.grade for g in groups}}
+
+
 def load_calendar(path: Path, tz: ZoneInfo, groups: list[ClassGroup], points: list[str]) -> list[Event]:
     """Parse the calendar file; one readable error naming file, event and line."""
     located = load_yaml(path)
@@ -228,8 +234,7 @@ def load_calendar(path: Path, tz: ZoneInfo, groups: list[ClassGroup], points: li
     extra = set(data) - {"events"}
     if extra:
         raise located.error((sorted(extra)[0],), "unknown key (the calendar has only `events:`)")
-    known = {"points": set(points), "classes": {g.name for g in groups}, "majors": {g.major for g in groups},
-             "grades": {g.grade for g in groups}}
+    known = known_targets(groups, points)
     events: list[Event] = []
     ids: dict[str, int] = {}
     for i, item in enumerate(data.get("events") or []):

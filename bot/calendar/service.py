@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import revisions
-from bot.calendar.events import Event, Targets, load_calendar
+from bot.calendar.events import Event, Offset, Targets, known_targets, load_calendar, parse_event
 from bot.calendar.importers import ImportResult, read_any
 from bot.calendar.planner import Batch, Due, batches, due_items
 from bot.clock import Clock
@@ -28,9 +28,9 @@ from bot.deliveries import claim
 from bot.kernel.enums import DeliveryStatus, EventType
 from bot.models import ChatReminder, Delivery, EventSeen, ImportedEvent
 from bot.outbox import PRIORITY_BULK, Outbox
-from bot.people import People
+from bot.people import People, Person, Role
 from bot.texts import calendar as texts
-from bot.yamlio import YamlError
+from bot.yamlio import Located, YamlError
 
 log = logging.getLogger("banzhu.calendar")
 
@@ -61,9 +61,10 @@ def event_from_data(data: dict, source: str) -> Event:
     def t(key: str) -> datetime | None:
         return datetime.fromisoformat(data[key]) if data.get(key) else None
 
+    offsets = tuple(Offset(anchor, timedelta(seconds=secs)) for anchor, secs in data.get("remind") or [])
     return Event(data["id"], data["type"], data["title"], t("start"), t("deadline"), data.get("link", ""),
                  data.get("place", ""), data.get("teacher", ""), data.get("notes", ""),
-                 Targets(**{k: tuple(v) for k, v in (data.get("targets") or {}).items()}), (),
+                 Targets(**{k: tuple(v) for k, v in (data.get("targets") or {}).items()}), offsets,
                  datetime.fromisoformat(data["weekly_until"]).date() if data.get("weekly_until") else None, source)
 
 
@@ -73,7 +74,30 @@ def event_to_data(ev: Event) -> dict:
             "deadline": ev.deadline.isoformat() if ev.deadline else None,
             "link": ev.link, "place": ev.place, "teacher": ev.teacher, "notes": ev.notes,
             "targets": {k: list(v) for k, v in vars(ev.targets).items() if v},
-            "weekly_until": ev.weekly_until.isoformat() if ev.weekly_until else None}
+            "weekly_until": ev.weekly_until.isoformat() if ev.weekly_until else None,
+            **({"remind": [[o.anchor, int(o.before.total_seconds())] for o in ev.offsets]} if ev.offsets else {})}
+
+
+WEB_SOURCE = "后台"  # the source of events added in the web console
+
+
+class EventInvalid(ValueError):
+    """An event from a form that the calendar's own validation refuses: the field (a key of the YAML form) and
+    the validator's message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the console lists it: where it comes from and whether it can be changed there."""
+
+    event: Event
+    source: str  # the calendar file's name, an import's file name, 后台, or /提醒
+    editable: bool
 
 
 class Calendar:
@@ -306,6 +330,92 @@ class Calendar:
             if ev.targets.matches(g):
                 out += [o for o in ev.occurrences(start, end) if start <= o.when <= end]
         return sorted(out, key=lambda e: e.when)
+
+    # -- the web console -----------------------------------------------------------------------------------------
+    def listing(self) -> list[StoredEvent]:
+        """Every event with its source; those kept in the database (web, imports) can be changed in the console,
+        the calendar file's only in the file, teachers' /提醒 only in chat."""
+        file_name = Path(self.config.files.calendar).name
+        out = [StoredEvent(ev, file_name, False) for ev in self._load_file()]
+        with self.db.read() as s:
+            for r in s.exec(select(ImportedEvent)):
+                out.append(StoredEvent(event_from_data(r.data, "import"), r.source, True))
+            for c in s.exec(select(ChatReminder).where(ChatReminder.cancelled == False)):  # noqa: E712
+                out.append(StoredEvent(self.chat_event(c), "/提醒", False))
+        return out
+
+    def find(self, event_id: str) -> StoredEvent | None:
+        return next((e for e in self.listing() if e.event.id == event_id), None)
+
+    def validate(self, item: dict) -> Event:
+        """A form's event, checked exactly as a calendar file's entry is (bot/calendar/events.parse_event).
+        EventInvalid names the field."""
+        cfg = self.config
+        located = Located({"events": [item]}, {}, WEB_SOURCE)
+        try:
+            return parse_event(item, 0, located, cfg.tz, known_targets(cfg.groups.classes, cfg.teaching_points))
+        except YamlError as exc:
+            key = exc.key.removeprefix("events[0]").lstrip(".")
+            raise EventInvalid(key.split(".")[0].split("[")[0], exc.message) from None
+
+    def classes_of(self, ev: Event) -> list[str]:
+        return [g.name for g in self.config.groups.classes if ev.targets.matches(g)]
+
+    def may_edit(self, person: Person, ev: Event) -> bool:
+        """Admins change anything; a coordinator events that reach only their own classes; teachers nothing (their
+        reminders are /提醒 in chat)."""
+        if person.role & Role.ADMIN:
+            return True
+        if not person.role & Role.COORDINATOR or ev.targets == Targets():
+            return False
+        reached = self.classes_of(ev)
+        return bool(reached) and set(reached) <= person.classes
+
+    def save_event(self, item: dict, person: Person, *, replaces: str | None = None) -> Event:
+        """Add (or change) an event from the console; EventInvalid when it does not validate or reaches classes the
+        person may not schedule for. The running bot re-plans (this process at once, others within 30 s)."""
+        ev = self.validate(item)
+        if not self.may_edit(person, ev):
+            raise EventInvalid("targets", "not yours")
+        now = self.clock.now()
+        with self.db.tx() as s:
+            if replaces and replaces != ev.id:
+                old = s.get(ImportedEvent, replaces)
+                if old is not None:
+                    s.delete(old)
+            row = s.get(ImportedEvent, ev.id) or ImportedEvent(id=ev.id, source=WEB_SOURCE, updated_at=now)
+            row.data, row.updated_at = event_to_data(ev), now
+            s.add(row)
+            self.bump_revision()
+        self._dirty = True
+        return ev
+
+    def delete_event(self, event_id: str) -> bool:
+        with self.db.tx() as s:
+            row = s.get(ImportedEvent, event_id)
+            if row is None:
+                return False
+            s.delete(row)
+            self.bump_revision()
+        self._dirty = True
+        return True
+
+    def planned(self, ev: Event, now: datetime, limit: int = 50) -> list[tuple[datetime, list[str]]]:
+        """When this event's reminders will go out from now on (quiet hours applied), and to which classes."""
+        cfg = self.config
+        items = due_items([ev], cfg.groups.classes, now, ev.end + HORIZON, cfg.quiet_hours, cfg.tz)
+        by_time: dict[datetime, list[str]] = {}
+        for d in items:
+            if d.due >= now:
+                by_time.setdefault(d.due, []).append(d.group)
+        return sorted(by_time.items())[:limit]
+
+    def sent_for(self, event_id: str) -> int:
+        """How many reminders of this event were claimed in the delivery log (sent, late or skipped)."""
+        with self.db.read() as s:
+            return len(s.exec(select(Delivery.key).where(Delivery.kind == "reminder",
+                                                         col(Delivery.key).startswith(f"rem:{event_id}")))
+                       .all())
 
     # -- imports -------------------------------------------------------------------------------------------------
     def store_imported(self, events: list[Event], source: str, dry_run: bool) -> tuple[int, int, int]:

@@ -19,12 +19,13 @@ from bot.cli import (
     simulate,
     staff,
     status,
+    web,
 )
 from bot.cli.common import Env, err
 from bot.config import ConfigError
 from bot.yamlio import YamlError
 
-GROUPS = [run, check, simulate, ask, handbook, calendar, roster, staff, audit, export, digest, status]
+GROUPS = [run, check, simulate, ask, handbook, calendar, roster, staff, audit, export, digest, status, web]
 
 
 def parser() -> argparse.ArgumentParser:

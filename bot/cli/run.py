@@ -71,6 +71,12 @@ async def _run(env: Env, config: Config, kind: str, account: str) -> int:
         gateway = ConsoleGateway(clock, config.gateway.bot_name, rooms, tz=config.tz)
     app = build_app(config, gateway, clock, db=db, account=account)
     runner = Runner(app, ProcessLock(db, "jobs"))
+    web_task = None
+    if config.web.enabled:  # the console in this process: its forms reach the courier at once
+        from bot.web.server import server
+
+        web = server(app.services, config.web.host, config.web.port, embedded=True)
+        web_task = asyncio.create_task(web.serve())
     if kind != "wechaty":
         gateway.on_quit = lambda: runner.stop(drain=True)
     loop = asyncio.get_running_loop()
@@ -82,5 +88,8 @@ async def _run(env: Env, config: Config, kind: str, account: str) -> int:
     try:
         await runner.run()
     finally:
+        if web_task is not None:
+            web.should_exit = True
+            await web_task
         lock.release()
     return 0

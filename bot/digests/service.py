@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.deliveries import claim
-from bot.digests.figures import Figures, compute
+from bot.digests.figures import BEHIND_AT, ClassFigures, Figures, NoticeFigures, compute, per_notice
 from bot.kernel.enums import SCHEDULED_PERIODS, DeliveryStatus, Period
 from bot.models import Contact, Delivery
 from bot.outbox import PRIORITY_BULK, Outbox
@@ -94,9 +94,38 @@ class Digests:
         raise ValueError(f"unknown group or teaching point: {name}")
 
     # -- building ------------------------------------------------------------------------------------------------
-    def figures(self, start: datetime, end: datetime, classes: list[str], detail: bool = True) -> Figures:
-        groups = [c for c in self.config.groups.classes if c.name in classes]
-        return compute(self.db, groups, self.people.not_members(), start, end, detail)
+    def figures(self, start: datetime, end: datetime, classes: list[str], detail: bool = True,
+                behind: bool = True, behind_at: int = BEHIND_AT, acks: bool = True) -> Figures:
+        """Figures per class; `behind_at` is how many unacknowledged notices make a student "behind" (the web
+        console's class page lists everyone with one or more)."""
+        wanted = set(classes)
+        groups = [c for c in self.config.groups.classes if c.name in wanted]
+        return compute(self.db, groups, self.people.not_members(), start, end, detail, behind, behind_at, acks)
+
+    def dashboard(self, start: datetime, end: datetime, classes: list[str],
+                  since: datetime) -> tuple[Figures, Figures, list[NoticeFigures]]:
+        """The web console's overview: figures for [start, end) (without the students behind), the same for the
+        period before, and each notice since `since` (the trend) — with one pass over the acknowledgements, the
+        costliest part: the per-notice figures are summed per class, counted exactly as `figures` counts."""
+        before_start = start - (end - start)
+        rows = self.per_notice(min(since, before_start), end, classes)
+        now = self.figures(start, end, classes, detail=True, behind=False, acks=False)
+        before = Figures(before_start, start, {n: ClassFigures(c.name, c.point) for n, c in now.classes.items()}, {})
+        for r in rows:
+            target = now if start <= r.created_at < end else before if before_start <= r.created_at < start else None
+            c = target.classes.get(r.group) if target else None
+            if c is not None:
+                c.notices += 1
+                c.expected += r.expected
+                c.acks += r.acks
+                c.late += r.late
+        return now, before, [r for r in rows if r.created_at >= since]
+
+    def per_notice(self, start: datetime, end: datetime, classes: list[str]) -> list[NoticeFigures]:
+        """Each notice's acknowledgement figures (the web console's trend and a class's notice list)."""
+        wanted = set(classes)
+        groups = [c for c in self.config.groups.classes if c.name in wanted]
+        return per_notice(self.db, groups, self.people.not_members(), start, end)
 
     def names(self, figures: Figures) -> dict[str, str]:
         ids = [cid for c in figures.classes.values() for cid, _ in c.behind]

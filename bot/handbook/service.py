@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from bot import revisions
+from bot.clock import Clock
 from bot.config import Config
 from bot.db import Database
 from bot.handbook.embedder import Embedder
@@ -19,7 +21,7 @@ from bot.handbook.retriever import Match, Retriever
 from bot.handbook.source import Unit, load_faq, load_handbook
 from bot.handbook.words import Lexicon
 from bot.kernel.text import addressee, fold, is_question, is_small_talk, split_questions
-from bot.models import FaqEntry
+from bot.models import FaqEntry, Phrasing
 from bot.notices.acks import classify
 from bot.texts import questions as texts
 
@@ -76,12 +78,15 @@ class IndexCache:
         self._built: dict[tuple, Retriever] = {}
         self._lock = threading.Lock()
 
-    def get(self, units: list[Unit], lexicon_path: Path | None) -> Retriever:
-        key = (tuple((u.id, u.title, u.body) for u in units), str(lexicon_path))
+    def get(self, units: list[Unit], lexicon_path: Path | None, extra: dict[str, str] | None = None) -> Retriever:
+        """The index of these units with this lexicon (plus teachers' 问法 lines `extra`)."""
+        key = (tuple((u.id, u.title, u.body) for u in units), str(lexicon_path), tuple(sorted((extra or {}).items())))
         with self._lock:
             found = self._built.get(key)
             if found is None:
                 lexicon = Lexicon.load(lexicon_path) if lexicon_path else Lexicon.empty()
+                if extra:
+                    lexicon = lexicon.with_extra(extra)
                 found = self._built[key] = Retriever(units, lexicon, self.embedder)
             return found
 
@@ -89,8 +94,9 @@ class IndexCache:
 class Handbook:
     def __init__(self, db: Database | None, config: Config | None, indexes: IndexCache, *,
                  handbook: Path | None = None, faq: Path | None = None, lexicon: Path | None = LEXICON,
-                 bot_names: tuple[str, ...] = ("班助",)) -> None:
-        """Answers from `handbook` (default: the configured one) plus the Q&A file and teachers' Q&A."""
+                 bot_names: tuple[str, ...] = ("班助",), clock: Clock | None = None) -> None:
+        """Answers from `handbook` (default: the configured one) plus the Q&A file and teachers' Q&A. With a clock,
+        Q&A and 问法 changes made by another process (the web console) are noticed within seconds."""
         self.db = db
         self.config = config
         self.indexes = indexes
@@ -102,6 +108,7 @@ class Handbook:
         self._faq = faq
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
+        self._changes = revisions.Watcher(db, clock, "faq") if db is not None and clock is not None else None
 
     # -- sources -------------------------------------------------------------------------------------------------
     def units(self) -> list[Unit]:
@@ -117,17 +124,28 @@ class Handbook:
                 added = [Unit(f"faq-{e.id}", e.question, e.answer, "", "faq") for e in s.exec(select(FaqEntry))]
         return book.units + faq + added
 
+    def phrasings(self) -> dict[str, str]:
+        """Teachers' 问法 lines: word -> the handbook's words."""
+        if self.db is None:
+            return {}
+        with self.db.read() as s:
+            return {p.word: p.means for p in s.exec(select(Phrasing))}
+
     @property
     def retriever(self) -> Retriever:
+        if self._changes is not None and self._changes.changed() and self._retriever is not None:
+            self.reload(tell=False)
         with self._lock:
             if self._retriever is None:
-                self._retriever = self.indexes.get(self.units(), self.lexicon)
+                self._retriever = self.indexes.get(self.units(), self.lexicon, self.phrasings())
             return self._retriever
 
-    def reload(self) -> None:
-        """Teachers' Q&A changes take effect at once."""
+    def reload(self, *, tell: bool = True) -> None:
+        """Teachers' Q&A changes take effect at once (here, and within seconds in other processes)."""
         with self._lock:
             self._retriever = None
+        if tell and self.db is not None:
+            revisions.bump(self.db, "faq")
 
     # -- the pipeline --------------------------------------------------------------------------------------------
     def respond(self, text: str, *, in_group: bool, at_bot: bool = False) -> Response:
@@ -196,5 +214,48 @@ class Handbook:
             if entry is None:
                 return False
             s.delete(entry)
+        self.reload()
+        return True
+
+    def get_faq(self, entry_id: int) -> FaqEntry | None:
+        assert self.db is not None
+        with self.db.read() as s:
+            return s.get(FaqEntry, entry_id)
+
+    def update_faq(self, entry_id: int, question: str, answer: str) -> FaqEntry | None:
+        """Change a teacher's Q&A pair (the file's pairs are changed in the file); None when it is gone."""
+        assert self.db is not None
+        with self.db.tx() as s:
+            entry = s.get(FaqEntry, entry_id)
+            if entry is None:
+                return None
+            entry.question, entry.answer = question, answer
+            s.add(entry)
+        self.reload()
+        return entry
+
+    # -- teachers' 问法 lines -------------------------------------------------------------------------------------
+    def add_phrasing(self, word: str, means: str, author: str, now: datetime) -> Phrasing:
+        """How students say it -> how the handbook says it (replaces an earlier line for the same word)."""
+        assert self.db is not None
+        with self.db.tx() as s:
+            row = s.get(Phrasing, word) or Phrasing(word=word, means=means, author_id=author, created_at=now)
+            row.means, row.author_id, row.created_at = means, author, now
+            s.add(row)
+        self.reload()
+        return row
+
+    def list_phrasings(self) -> list[Phrasing]:
+        assert self.db is not None
+        with self.db.read() as s:
+            return list(s.exec(select(Phrasing).order_by(col(Phrasing.created_at))))
+
+    def delete_phrasing(self, word: str) -> bool:
+        assert self.db is not None
+        with self.db.tx() as s:
+            row = s.get(Phrasing, word)
+            if row is None:
+                return False
+            s.delete(row)
         self.reload()
         return True

@@ -40,6 +40,12 @@ class Lexicon:
     def empty(cls) -> Lexicon:
         return cls({}, set())
 
+    def with_extra(self, extra: dict[str, str]) -> Lexicon:
+        """This lexicon plus teachers' 问法 lines (which win over the file's)."""
+        merged = Lexicon({}, self.generic)
+        merged.synonyms = {**self.synonyms, **{fold(k): v.split() for k, v in extra.items()}}
+        return merged
+
     def phrases(self) -> list[str]:
         return list(self.synonyms) + [w for ws in self.synonyms.values() for w in ws]
 

@@ -216,6 +216,20 @@ class Notices:
         m = NOTICE_TAG.search(quote_text)
         return int(m.group(1)) if m else None
 
+    def member_history(self, group_name: str, contact_id: str, limit: int = 100) -> list[tuple[Notice, Ack | None]]:
+        """A student's notices in one class (those posted to them, or that they acknowledged), newest first, with
+        their acknowledgement if any."""
+        with self.db.read() as s:
+            posted = select(NoticeMember.notice_id).where(NoticeMember.contact_id == contact_id)
+            acked = select(Ack.notice_id).where(Ack.contact_id == contact_id)
+            notices = list(s.exec(select(Notice).where(
+                Notice.group_name == group_name, Notice.needs_ack == True,  # noqa: E712
+                col(Notice.id).in_(posted) | col(Notice.id).in_(acked))
+                .order_by(col(Notice.id).desc()).limit(limit)))
+            acks = {a.notice_id: a for a in s.exec(select(Ack).where(
+                Ack.contact_id == contact_id, col(Ack.notice_id).in_([n.id for n in notices] or [-1])))}
+        return [(n, acks.get(n.id or 0)) for n in notices]
+
     # -- acknowledgements ----------------------------------------------------------------------------------------
     def credit(self, notices: list[Notice], who: Member, name: str, *, at: datetime, via: str, message_id: str,
                text: str) -> list[Notice]:
