@@ -179,7 +179,7 @@ class App:
         log.info("gateway %s", "connected" if up else "disconnected")
         if self.gateway.self_id:
             self.services.people.bot_ids.add(self.gateway.self_id)
-        await asyncio.to_thread(self.services.health.connection, up)
+        await asyncio.to_thread(self.services.health.connection, up, self.gateway.self_id)
         if up:
             marked = await self.courier.settle_uncertain()
             if marked:

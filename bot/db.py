@@ -102,6 +102,8 @@ def _v7_accounts(conn: Any) -> None:
     if "outbox_id" not in _columns(conn, "delivery"):
         conn.execute(text("ALTER TABLE delivery ADD COLUMN outbox_id INTEGER"))
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_delivery_outbox_id ON delivery (outbox_id)"))
+    if "self_id" not in _columns(conn, "gatewaystate"):
+        conn.execute(text("ALTER TABLE gatewaystate ADD COLUMN self_id VARCHAR NOT NULL DEFAULT ''"))
     if "repeat_marked" not in _columns(conn, "outboxitem"):
         conn.execute(text("ALTER TABLE outboxitem ADD COLUMN repeat_marked BOOLEAN NOT NULL DEFAULT FALSE"))
     _notice_counters(conn)

@@ -51,6 +51,7 @@ class GatewayState(SQLModel, table=True):
 
     account: str = Field(default="", primary_key=True)
     gateway: str = ""
+    self_id: str = ""  # the account's own contact id: never counted as a member by any process
     connected: bool = False
     since: datetime | None = _dt(default=None)
     heartbeat_at: datetime | None = _dt(default=None)  # the process was alive then

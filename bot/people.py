@@ -18,8 +18,8 @@ from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.gateways.base import Member, RoomInfo
-from bot.models import Contact, Room, RoomMember, StaffBinding
-from bot.revisions import Watcher
+from bot.models import Contact, GatewayState, Room, RoomMember, StaffBinding
+from bot.revisions import Cached, Watcher
 from bot.texts import common as texts
 
 log = logging.getLogger("banzhu.people")
@@ -65,7 +65,9 @@ class People:
         self._rooms: dict[str, tuple[str, str | None]] = {}  # room id -> (topic, group name)
         self._members: dict[tuple[str | None, str], tuple[str, str]] = {}  # (room, contact) -> (name, alias)
         self.ambiguous: dict[str, set[str]] = {}  # group -> other room ids whose topic also matches it
-        self.bot_ids: set[str] = set()  # the bot's own contact ids (set at login): never a member, never staff
+        self.bot_ids: set[str] = set()  # this process's own contact id (set at login): never a member, never staff
+        # Every account's own contact id (a city's bots sit in each other's groups when they move)
+        self._all_bots = Cached(self._bots_of_every_account, Watcher(db, clock, "bots"))
         # Told (room id, joined contact ids, left contact ids) when a group's membership changes: the notices'
         # counters follow it (wired in bot/services.py).
         self.membership_listeners: list[Callable[[str, list[str], list[str]], None]] = []
@@ -135,8 +137,12 @@ class People:
         return set(self._staff())
 
     def not_members(self) -> set[str]:
-        """Contacts never counted as a class member: staff and the bot itself."""
-        return self.staff_ids() | self.bot_ids
+        """Contacts never counted as a class member: staff and the bots (every account's)."""
+        return self.staff_ids() | self.bot_ids | self._all_bots.get()
+
+    def _bots_of_every_account(self) -> set[str]:
+        with self.db.tx() as s:
+            return {r for r in s.exec(select(GatewayState.self_id)) if r}
 
     def admins(self) -> list[Person]:
         return [p for p in self._staff().values() if p.role == Role.ADMIN]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot import revisions
 from bot.clock import Clock
 from bot.db import Database
 from bot.models import GatewayState
@@ -38,11 +39,14 @@ class Health:
         with self._lock:
             self.last_sent = at
 
-    def connection(self, up: bool) -> None:
+    def connection(self, up: bool, self_id: str = "") -> None:
         now = self.clock.now()
         with self.db.tx() as s:
             row = self._row(s)
             row.connected, row.since, row.heartbeat_at = up, now, now
+            if self_id and row.self_id != self_id:
+                row.self_id = self_id
+                revisions.bump(self.db, "bots")  # every process learns this account's own contact id
             s.add(row)
         self.last_beat = now
 

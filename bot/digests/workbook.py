@@ -3,29 +3,48 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from bot.digests.figures import Figures
-from bot.exports import style_header
+from bot.exports import HEADER_FILL
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], pct_cols: tuple[int, ...] = ()) -> None:
+def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]], pct_cols: tuple[int, ...] = ()) -> None:
+    """A streamed sheet (a city's digest lists tens of thousands of students behind): bold shaded frozen header,
+    percentages formatted, sensible widths."""
     ws = wb.create_sheet(title)
-    ws.append(header)
-    for r in rows:
-        ws.append(r)
-    for col in pct_cols:
-        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-            cell.number_format = "0.0%"
     for i, h in enumerate(header, 1):
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, len(h) * 2 + 4)
-    style_header(ws)
+        ws.column_dimensions[get_column_letter(i)].width = max(10, len(h) * 2 + 4)
+    ws.freeze_panes = "A2"
+    cells = []
+    for h in header:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cells.append(cell)
+    ws.append(cells)
+    pct = {c - 1 for c in pct_cols}
+    for r in rows:
+        if pct:
+            row: list[Any] = []
+            for i, v in enumerate(r):
+                if i in pct and v is not None:
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.number_format = "0.0%"
+                    row.append(cell)
+                else:
+                    row.append(v)
+            ws.append(row)
+        else:
+            ws.append(r)
 
 
 def digest_workbook(now: Figures, before: Figures | None, names: dict[str, str], out: Path) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     prev_points = {p.name: p for p in before.points()} if before else {}
     prev_classes = before.classes if before else {}
     _sheet(wb, "教学点", ["教学点", "班级数", "通知数", "确认率", "上期确认率", "逾期确认", "未答问题", "未进群"],

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
 import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ON_CI, ROOT
-
-PEER = ROOT / "tests" / "peer"
-TOKEN = "insecure_banzhu_test"
+from tests.integration.peers import PEER, TOKEN, Peer, Proc, free_port
 
 _MISSING = ("Node.js is not installed: the WeChat integration test needs it" if shutil.which("node") is None else
             "tests/peer/node_modules is missing: run `make test` (it runs npm ci)"
@@ -30,81 +24,6 @@ if _MISSING and ON_CI:
     pytest.fail(f"{_MISSING} (CI must run the WeChat integration test)", pytrace=False)
 if _MISSING:
     pytest.skip(_MISSING, allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Proc:
-    """A child process whose output lines are collected by a thread."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, stream: str = "stdout") -> None:
-        self.p = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.all: list[str] = []
-        self.err: list[str] = []
-        for name, pipe in (("stdout", self.p.stdout), ("stderr", self.p.stderr)):
-            threading.Thread(target=self._pump, args=(pipe, name == stream, name), daemon=True).start()
-
-    def _pump(self, pipe, main: bool, name: str) -> None:
-        for line in pipe:
-            line = line.rstrip("\n")
-            (self.all if main else self.err).append(line)
-            if main:
-                self.lines.put(line)
-
-    def wait_for(self, pred, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.p.poll() is not None:
-                    break
-                continue
-            if pred(line):
-                return line
-        raise AssertionError("timed out; last lines:\n" + "\n".join(self.all[-30:]) + "\nstderr:\n"
-                             + "\n".join(self.err[-30:]))
-
-    def send(self, line: str) -> None:
-        assert self.p.stdin is not None
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.p.poll() is None:
-            try:
-                os.killpg(self.p.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait(timeout=5)
-
-
-class Peer(Proc):
-    def __init__(self, port: int) -> None:
-        super().__init__(["node", "server.mjs"], {**os.environ, "PORT": str(port), "TOKEN": TOKEN}, PEER)
-        self.wait_for(lambda line: '"ready"' in line, timeout=60)
-
-    def events(self, kind: str) -> list[dict]:
-        out = []
-        for line in self.all:
-            if line.startswith("{"):
-                obj = json.loads(line)
-                if obj.get("event") == kind:
-                    out.append(obj)
-        return out
-
-    def next_say(self, timeout: float = 30.0) -> dict:
-        return json.loads(self.wait_for(lambda line: '"bot-say"' in line, timeout))
 
 
 def write_config(tmp_path: Path) -> Path:

@@ -1,18 +1,42 @@
-// A real puppet service (wechaty-puppet-service) serving a mock puppet, for the WeChat integration test.
-// Reads commands on stdin, prints one JSON line per event on stdout:
-//   "<who> room <text>"   a member says text in the class room      -> {"event":"said", ...}
-//   "<who> dm <text>"     a member says text to the bot privately
-//   "<who> dup <text>"    says the same text twice at once (a redelivery with a new id)
-// The bot's sends are printed as {"event":"bot-say","to":…,"text":…,"mentions":[…]} (and "bot-file").
+// A real puppet service (wechaty-puppet-service) serving a mock puppet, for the WeChat integration tests and the
+// crash bench. The world (the bot account, contacts, rooms) comes from the JSON file named by SCENARIO, or is the
+// default class group below. Reads commands on stdin, prints one JSON line per event on stdout.
+//
+// Commands, one per line:
+//   {"cmd": "say", "who": "<contact id>", "to": "<room id>" | "dm", "text": "…", "twice": false}
+//   {"cmd": "file", "who": "<contact id>", "to": "<room id>" | "dm", "name": "x.xlsx", "base64": "…"}
+//   {"cmd": "friend", "who": "<contact id>", "hello": "…"}        a friend request to the bot
+//   {"cmd": "join", "who": "<contact id>", "room": "<room id>"}   someone joins a room
+//   {"cmd": "logout"}                                             the account is logged out
+//   "<who> room|dm|dup <text>"  the legacy short form for the default world (teacher, impostor, s0, s1, s2)
+// Events: {"event":"bot-say","to":…,"text":…,"mentions":[…]}, "bot-file", "friend-accepted", "said", "ready".
 import { PuppetServer } from 'wechaty-puppet-service'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
+import { FileBox } from 'file-box'
+import * as PUPPET from 'wechaty-puppet'
 import readline from 'node:readline'
+import fs from 'node:fs'
 
 const PORT = process.env.PORT || '8788'
 const TOKEN = process.env.TOKEN || 'insecure_banzhu_test'
 const out = (obj) => console.log(JSON.stringify(obj))
 
+const DEFAULT = {
+  bot: { id: 'wxid_banzhu', name: '班助' },
+  contacts: [
+    { id: 'wxid_wang', name: '王老师', key: 'teacher' },
+    { id: 'wxid_s0', name: '张三', alias: '张三-2024110001', key: 's0' },
+    { id: 'wxid_s1', name: '李四', alias: '李四-2024110002', key: 's1' },
+    { id: 'wxid_s2', name: '王五', alias: '王五-2024110003', key: 's2' },
+    { id: 'wxid_fake', name: '赵六', alias: '王老师', key: 'impostor' }, // renamed himself in the group
+  ],
+  rooms: [{ id: 'room1@chatroom', topic: '2024秋行政管理1班', owner: 'wxid_wang',
+            members: ['wxid_wang', 'wxid_s0', 'wxid_s1', 'wxid_s2', 'wxid_fake'] }],
+}
+const world = process.env.SCENARIO ? JSON.parse(fs.readFileSync(process.env.SCENARIO, 'utf8')) : DEFAULT
+
 const aliases = {}
+const friendships = {}
 
 class TestPuppet extends PuppetMock {
   async roomMemberList (roomId) {
@@ -36,6 +60,14 @@ class TestPuppet extends PuppetMock {
     out({ event: 'bot-file', to: conversationId, name: file.name })
     return super.messageSendFile(conversationId, file)
   }
+  async friendshipRawPayload (id) { return friendships[id] }
+  async friendshipRawPayloadParser (raw) { return raw }
+  async friendshipAccept (id) {
+    const f = friendships[id]
+    out({ event: 'friend-accepted', who: f.contactId })
+    f.type = PUPPET.types.Friendship.Confirm
+    this.emit('friendship', { friendshipId: id })
+  }
 }
 
 const mocker = new mock.Mocker()
@@ -43,33 +75,66 @@ const puppet = new TestPuppet({ mocker })
 const server = new PuppetServer({ endpoint: `127.0.0.1:${PORT}`, puppet, token: TOKEN, tls: { disable: true } })
 
 await puppet.start()
-const bot = mocker.createContact({ id: 'wxid_banzhu', name: '班助' })
-const teacher = mocker.createContact({ id: 'wxid_wang', name: '王老师' })
-const names = ['张三', '李四', '王五']
-const students = names.map((name, i) => mocker.createContact({ id: `wxid_s${i}`, name }))
-students.forEach((s, i) => { aliases[s.id] = `${names[i]}-202411000${i + 1}` })
-const impostor = mocker.createContact({ id: 'wxid_fake', name: '赵六' })
-aliases[impostor.id] = '王老师' // renamed himself in the group
-const room = mocker.createRoom({
-  id: 'room1@chatroom',
-  topic: '2024秋行政管理1班',
-  memberIdList: [bot.id, teacher.id, ...students.map(s => s.id), impostor.id],
-  ownerId: teacher.id,
-})
+const bot = mocker.createContact({ id: world.bot.id, name: world.bot.name })
+const contacts = {}
+const keys = {}
+for (const c of world.contacts) {
+  contacts[c.id] = mocker.createContact({ id: c.id, name: c.name })
+  if (c.alias) aliases[c.id] = c.alias
+  if (c.key) keys[c.key] = c.id
+}
+const rooms = {}
+for (const r of world.rooms) {
+  rooms[r.id] = mocker.createRoom({ id: r.id, topic: r.topic, memberIdList: [bot.id, ...r.members],
+                                    ownerId: r.owner || r.members[0] })
+}
 await server.start()
 out({ event: 'ready', port: PORT })
 
-const who = { teacher, impostor, ...Object.fromEntries(students.map((s, i) => [`s${i}`, s])) }
+let seq = 0
+const target = (to) => to === 'dm' ? bot : rooms[to]
+
 const rl = readline.createInterface({ input: process.stdin })
-rl.on('line', line => {
-  const [w, where, ...rest] = line.split(' ')
-  const text = rest.join(' ')
-  const c = who[w]
-  if (!c) return out({ event: 'error', line })
-  const target = where === 'dm' ? bot : room
-  c.say(text).to(target)
-  if (where === 'dup') c.say(text).to(target)
-  out({ event: 'said', who: w, where, text })
+rl.on('line', async line => {
+  try {
+    let cmd
+    if (line.trim().startsWith('{')) {
+      cmd = JSON.parse(line)
+    } else { // legacy: "<key> room|dm|dup <text>" in the default world
+      const [w, where, ...rest] = line.split(' ')
+      cmd = { cmd: 'say', who: keys[w] || w, to: where === 'dm' ? 'dm' : world.rooms[0].id,
+              text: rest.join(' '), twice: where === 'dup' }
+    }
+    const c = contacts[cmd.who]
+    if (cmd.cmd === 'say') {
+      if (!c) return out({ event: 'error', line })
+      c.say(cmd.text).to(target(cmd.to))
+      if (cmd.twice) c.say(cmd.text).to(target(cmd.to))
+      out({ event: 'said', who: cmd.who, to: cmd.to, text: cmd.text })
+    } else if (cmd.cmd === 'file') {
+      const box = FileBox.fromBase64(cmd.base64, cmd.name)
+      c.say(box).to(target(cmd.to))
+      out({ event: 'sent-file', who: cmd.who, to: cmd.to, name: cmd.name })
+    } else if (cmd.cmd === 'friend') {
+      const id = `friendship-${++seq}`
+      friendships[id] = { id, contactId: cmd.who, hello: cmd.hello || '', type: PUPPET.types.Friendship.Receive,
+                          timestamp: Math.floor(Date.now() / 1000) }
+      puppet.emit('friendship', { friendshipId: id })
+      out({ event: 'friend-request', who: cmd.who, id })
+    } else if (cmd.cmd === 'join') {
+      const room = rooms[cmd.room]
+      const payload = await puppet.roomPayload(cmd.room)
+      payload.memberIdList.push(cmd.who)
+      puppet.emit('room-join', { roomId: cmd.room, inviteeIdList: [cmd.who], inviterId: payload.ownerId,
+                                 timestamp: Math.floor(Date.now() / 1000) })
+      out({ event: 'joined', who: cmd.who, room: room ? cmd.room : null })
+    } else if (cmd.cmd === 'logout') {
+      await mocker.logout?.() ?? puppet.logout()
+      out({ event: 'logged-out' })
+    }
+  } catch (e) {
+    out({ event: 'error', line, message: String(e) })
+  }
 })
 const stop = async () => { try { await server.stop(); await puppet.stop() } finally { process.exit(0) } }
 process.on('SIGTERM', stop)
