@@ -61,6 +61,7 @@ class Figures:
     end: datetime
     classes: dict[str, ClassFigures]
     questions_top: dict[str, list[str]]  # class -> recent unanswered questions
+    names: dict[str, str] = field(default_factory=dict)  # contact id -> WeChat name, for the students behind
 
     def points(self) -> list[PointFigures]:
         by: dict[str, list[ClassFigures]] = {}
@@ -108,6 +109,7 @@ GROUP BY n.group_name""").bindparams(*_PERIOD, _GROUPS)
 # Per member still in the group: the period's notices posted to them and not acknowledged, through the partial
 # index of unacknowledged rows (a few percent of them), so a month of a city is quick.
 BEHIND = text("""
+SELECT b.group_name, b.contact_id, b.missing, c.name FROM (
 SELECT r.group_name, nm.contact_id, COUNT(*) AS missing
 FROM notice n
 JOIN noticemember nm ON nm.notice_id = n.id AND nm.acked = :f
@@ -116,7 +118,8 @@ JOIN room r ON r.room_id = n.room_id
 WHERE n.needs_ack = :t AND n.is_fanout = :f AND n.created_at >= :s AND n.created_at < :e
   AND n.group_name IN :groups AND nm.contact_id NOT IN :staff
 GROUP BY r.group_name, nm.contact_id
-HAVING COUNT(*) >= :behind""").bindparams(*_PERIOD, _STAFF, _GROUPS)
+HAVING COUNT(*) >= :behind) b LEFT JOIN contact c ON c.contact_id = b.contact_id""").bindparams(*_PERIOD, _STAFF,
+                                                                                         _GROUPS)
 
 # A reminder counts as sent (on time or 补发) when WeChat took the message that carries it; until then it is
 # queued, and failed when the courier gave up. Deliveries from before messages were linked keep their status.
@@ -159,6 +162,7 @@ def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start
     p = {"s": start, "e": end, "t": True, "f": False, "staff": staff, "behind": behind_at,
          "groups": sorted(out) or ["-"]}
     top: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
     with db.read() as session:
         conn = session.connection()
 
@@ -175,9 +179,11 @@ def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start
             if g in out:
                 out[g].expected, out[g].acks, out[g].late = int(expected or 0), int(n or 0), int(late or 0)
         if detail and behind:
-            for g, cid, missing in rows(BEHIND):
+            for g, cid, missing, name in rows(BEHIND):
                 if g in out:
                     out[g].behind.append((cid, int(missing)))
+                    if name:
+                        names[cid] = name
             for g, status, n in rows(REMINDERS):
                 if g in out:
                     out[g].reminders[status] = n
@@ -192,7 +198,7 @@ def compute(db: Database, groups: list[ClassGroup], not_members: set[str], start
                     out[g].not_in_group = n
     for c in out.values():
         c.behind.sort(key=lambda x: -x[1])
-    return Figures(start, end, out, top)
+    return Figures(start, end, out, top, names)
 
 
 # -- per notice (the web console's trend and a class's notice list) --------------------------------------------------

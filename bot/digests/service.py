@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from dateutil import rrule
-from sqlmodel import col, select
 
 from bot.calendar.events import Event
 from bot.calendar.service import Calendar
@@ -19,7 +18,7 @@ from bot.db import Database
 from bot.deliveries import claim
 from bot.digests.figures import BEHIND_AT, ClassFigures, Figures, NoticeFigures, compute, per_notice
 from bot.kernel.enums import SCHEDULED_PERIODS, DeliveryStatus, Period
-from bot.models import Contact, Delivery
+from bot.models import Delivery
 from bot.outbox import PRIORITY_BULK, Outbox
 from bot.people import People, Person
 from bot.roster import Roster, clean_name
@@ -128,14 +127,14 @@ class Digests:
         return per_notice(self.db, groups, self.people.not_members(), start, end)
 
     def names(self, figures: Figures) -> dict[str, str]:
-        ids = [cid for c in figures.classes.values() for cid, _ in c.behind]
+        """The students behind by the roster's name where bound, else their WeChat name (as the group sees it)."""
         bound = self.roster.bound_names()
-        out = {cid: bound[cid] for cid in ids if cid in bound}
-        rest = [cid for cid in ids if cid not in out]
-        if rest:
-            with self.db.read() as s:
-                for c in s.exec(select(Contact).where(col(Contact.contact_id).in_(rest))):
-                    out[c.contact_id] = clean_name(c.name)
+        out: dict[str, str] = {}
+        for c in figures.classes.values():
+            for cid, _ in c.behind:
+                name = bound.get(cid) or clean_name(figures.names.get(cid, ""))
+                if name:
+                    out[cid] = name
         return out
 
     def upcoming(self, classes: list[str], now: datetime, days: int = 7) -> list[tuple[Event, list[str]]]:
