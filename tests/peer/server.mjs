@@ -9,7 +9,8 @@
 //   {"cmd": "join", "who": "<contact id>", "room": "<room id>"}   someone joins a room
 //   {"cmd": "logout"}                                             the account is logged out
 //   "<who> room|dm|dup <text>"  the legacy short form for the default world (teacher, impostor, s0, s1, s2)
-// Events: {"event":"bot-say","to":…,"text":…,"mentions":[…]}, "bot-file", "friend-accepted", "said", "ready".
+// Events (each with "t", ms since the epoch): {"event":"bot-say","to":…,"text":…,"mentions":[…]}, "bot-file",
+// "bot-read" (the client fetched a message: it has received it), "friend-accepted", "said", "ready".
 import { PuppetServer } from 'wechaty-puppet-service'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 import { FileBox } from 'file-box'
@@ -19,7 +20,7 @@ import fs from 'node:fs'
 
 const PORT = process.env.PORT || '8788'
 const TOKEN = process.env.TOKEN || 'insecure_banzhu_test'
-const out = (obj) => console.log(JSON.stringify(obj))
+const out = (obj) => console.log(JSON.stringify({ ...obj, t: Date.now() }))
 
 const DEFAULT = {
   bot: { id: 'wxid_banzhu', name: '班助' },
@@ -51,6 +52,14 @@ class TestPuppet extends PuppetMock {
     out({ event: 'client-started' })
     // A login before the client listens is not replayed to it: log in a moment after it connected.
     setTimeout(() => { if (!this.isLoggedIn) { mocker.login(bot); out({ event: 'login' }) } }, 500)
+  }
+  async messageRawPayload (id) {
+    const raw = await super.messageRawPayload(id)
+    // The client fetched the message: from here on, it has "received" it (the crash bench counts on this).
+    if (raw.talkerId !== world.bot.id) {
+      out({ event: 'bot-read', id, who: raw.talkerId, room: raw.roomId || null, text: raw.text })
+    }
+    return raw
   }
   async messageSendText (conversationId, text, mentionIdList) {
     out({ event: 'bot-say', to: conversationId, text, mentions: mentionIdList || [] })
