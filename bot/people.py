@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.gateways.base import Member, RoomInfo
-from bot.models import Contact, Room, RoomMember, StaffBinding
+from bot.models import Contact, PrivateContact, Room, RoomMember, StaffBinding
 from bot.revisions import Watcher
 from bot.texts import common as texts
 
@@ -230,6 +230,19 @@ class People:
                         m.alias = member.alias
                     m.active, m.left_at = True, None
                     s.add(m)
+        if room_id is None:  # they wrote to the bot privately: it can write back
+            self.mark_reachable(member.contact_id)
+
+    def mark_reachable(self, contact_id: str, via: str = "private") -> None:
+        """The bot can message this contact privately (they wrote to it, or are its friend)."""
+        self.db.insert_ignore(PrivateContact, [{"contact_id": contact_id, "since": self.clock.now(), "via": via}])
+
+    def reachable(self, contact_ids: list[str]) -> set[str]:
+        """Those of `contact_ids` the bot can message privately."""
+        if not contact_ids:
+            return set()
+        with self.db.tx() as s:
+            return set(s.exec(select(PrivateContact.contact_id).where(col(PrivateContact.contact_id).in_(contact_ids))))
 
     def sync_room(self, room: RoomInfo) -> list[Member]:
         """Make the stored member list match the platform's (joins and leaves); returns the contacts who joined."""
