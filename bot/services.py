@@ -17,11 +17,14 @@ from bot.inbox import Inbox
 from bot.notices.service import Notices
 from bot.outbox import Outbox
 from bot.people import People
+from bot.progress.service import Progress
+from bot.progress.upload import ProgressUpload
 from bot.questions import Questions
 from bot.retention import Retention
 from bot.roster import Roster
 from bot.staff import Staff
 from bot.status import Health
+from bot.uploads import Uploads
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Services:
     digests: Digests
     retention: Retention
     health: Health
+    progress: Progress
+    uploads: Uploads
 
     def invalidate_caches(self) -> None:
         """After a rolled-back message: forget what the in-memory caches may have learnt from it."""
@@ -59,6 +64,8 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     calendar = Calendar(db, clock, config, people, outbox)
     inbox = Inbox(db, clock)
     audit = Audit(db, clock)
+    progress = Progress(db, clock, config, people, roster, calendar, outbox)
+    uploads = Uploads(db, clock, config, [ProgressUpload(progress)])  # more importers (roster, calendar …) go here
     return Services(
         config=config, clock=clock, db=db, outbox=outbox, inbox=inbox, audit=audit, people=people, roster=roster,
         staff=Staff(db, clock, config, people),
@@ -70,4 +77,6 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         digests=Digests(db, clock, config, people, roster, calendar, outbox),
         retention=Retention(db, clock, config.retention, inbox, outbox, audit),
         health=Health(db, clock, config.gateway.kind),
+        progress=progress,
+        uploads=uploads,
     )

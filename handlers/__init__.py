@@ -1,7 +1,8 @@
 """Chat features, one module per feature. The order here is the order message rules are tried."""
 
-from handlers import calendar, digests, help, members, notices, questions
+from handlers import calendar, digests, files, help, members, notices, progress, questions
 
-ROUTERS = [members.router, notices.router, calendar.router, digests.router, questions.router, help.router]
+ROUTERS = [members.router, notices.router, calendar.router, digests.router, progress.router, files.router,
+           questions.router, help.router]
 
 __all__ = ["ROUTERS"]
