@@ -110,25 +110,26 @@ class Uploads:
             return Received(Outcome.UNREADABLE, file_texts.TOO_BIG.format(name=file_name, size=size / 1024 / 1024,
                                                                           limit=limit))
         token = self._token()
-        kept = self.folder() / f"{token}{suffix}"
+        kept = self.folder() / token / (Path(file_name.replace("\\", "/")).name or f"upload{suffix}")
+        kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, kept)
         try:
             sheets = read_sheets(kept, max_bytes=limit * 1024 * 1024)
         except TableError as exc:
-            kept.unlink(missing_ok=True)
+            _remove(kept)
             return Received(Outcome.UNREADABLE, str(exc))
         importer = next((i for i in self.importers if i.recognises(kept, sheets, file_name)), None)
         if importer is None:
-            kept.unlink(missing_ok=True)
+            _remove(kept)
             return Received(Outcome.UNKNOWN, texts.UNKNOWN.format(name=file_name, what=self.labels))
         done = importer.run(kept, file_name=file_name, actor=sender, classes=sender.classes, dry_run=True)
         if not done.ok:
-            kept.unlink(missing_ok=True)
+            _remove(kept)
             return Received(Outcome.REFUSED, done.text, importer=importer.name)
         with self.db.tx() as s:
             s.add(Upload(token=token, contact_id=sender.contact_id, file_name=file_name, path=str(kept), size=size,
                          importer=importer.name, received_at=now))
-        self.db.on_rollback(lambda: kept.unlink(missing_ok=True))
+        self.db.on_rollback(lambda: _remove(kept))
         return Received(Outcome.CHECKED, done.text, token, importer.name)
 
     def _token(self) -> str:
@@ -181,7 +182,7 @@ class Uploads:
             if stored is not None:
                 stored.status = "imported"
                 s.add(stored)
-        Path(row.path).unlink(missing_ok=True)  # imported: the data is in the database, the file is not needed
+        _remove(Path(row.path))  # imported: the data is in the database, the file is not needed
         return Received(Outcome.IMPORTED, done.text, row.token, importer.name)
 
     # -- housekeeping ----------------------------------------------------------------------------------------------
@@ -197,10 +198,19 @@ class Uploads:
         with self.db.tx() as s:
             for row in s.exec(select(Upload).where(Upload.status == "pending",
                                                    Upload.received_at <= now - self.config.uploads.keep)):
-                Path(row.path).unlink(missing_ok=True)
+                _remove(Path(row.path))
                 row.status = "expired"
                 s.add(row)
                 removed += 1
         if removed:
             log.info("uploads: %d unconfirmed files deleted", removed)
         return removed
+
+
+def _remove(path: Path) -> None:
+    """Delete a kept file and its token folder."""
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:
+        pass

@@ -50,3 +50,12 @@ def _preview(ctx: Context, token: str) -> str | None:
 def import_file(ctx: Context, token: str) -> None:
     got = ctx.uploads.run(ctx.sender, token)
     ctx.reply(got.text)
+
+
+@router.message("nothing-to-import", rooms=Where.PRIVATE)
+def nothing_to_import(ctx: Context) -> bool:
+    """A staff member's “导入” with no file waiting (its 确认 would have been taken before the rules)."""
+    if not ctx.sender.is_staff or ctx.text.strip("。！!. ") not in ("导入", "确认导入"):
+        return False
+    ctx.reply(texts.NOTHING_WAITING)
+    return True

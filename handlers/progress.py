@@ -80,7 +80,7 @@ def _own_progress(ctx: Context) -> None:
     if ctx.where != Where.PRIVATE:
         ctx.reply(texts.STUDENT_IN_GROUP)
         return
-    student = ctx.roster.student_of_contact(ctx.sender.contact_id)
+    student = ctx.progress.student_of(ctx.sender.contact_id)
     if student is None:
         ctx.reply(texts.STUDENT_UNBOUND)
         return

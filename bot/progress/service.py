@@ -365,6 +365,21 @@ class Progress:
         rows = [r for r in self.state_rows([student.class_name]) if r.student_no == student.student_no]
         return assess([student], rows, self.deadlines(), self.cfg, self.local(now)).students[0]
 
+    def student_of(self, contact_id: str) -> Student | None:
+        """The student behind a contact: bound already, or matched now by the 群昵称 they carry in a class group."""
+        found = self.roster.student_of_contact(contact_id)
+        if found is not None:
+            return found
+        for c in self.config.groups.classes:
+            room_id = self.people.room_of_group(c.name)
+            member = next((m for m in self.people.members(room_id) if m.contact_id == contact_id), None) \
+                if room_id else None
+            if member is not None and member.alias:
+                st, _conflict = self.roster.match_alias(c.name, member)
+                if st is not None:
+                    return st
+        return None
+
     def find_students(self, text_: str, classes: Collection[str]) -> list[Student]:
         """Students of `classes` named by 学号 or by name (exactly)."""
         word = text_.strip()
@@ -418,23 +433,26 @@ class Progress:
                 if not items:
                     result.reminded.append(Reminded(st, status.behind, "claimed"))
                     continue
+                cid = st.contact_id
+                if cid and cid in reachable:
+                    how, method = "private", texts.METHOD_PRIVATE
+                elif cid and cid in present:
+                    how, method = "group", texts.METHOD_GROUP
+                else:
+                    result.reminded.append(Reminded(st, items, "none"))  # no way to reach them: nothing claimed
+                    continue
                 fresh = [b for b in items if all(
                     claim(s, Delivery(key=key_for(st.student_no, k), kind="chase", group_name=class_name,
                                       due_at=now, claimed_at=now)) for k in b.keys)]
                 if not fresh:
                     result.reminded.append(Reminded(st, items, "today"))
                     continue
-                cid = st.contact_id
-                if cid and cid in reachable:
-                    how, method = "private", texts.METHOD_PRIVATE
+                if how == "private":
+                    assert cid is not None
                     self.outbox.enqueue(text=texts.chase_private(st.name, fresh, self.tz), contact_id=cid,
                                         priority=PRIORITY_BULK)
-                elif cid and cid in present:
-                    how, method = "group", texts.METHOD_GROUP
-                    in_group.append(st)
                 else:
-                    result.reminded.append(Reminded(st, fresh, "none"))
-                    continue
+                    in_group.append(st)
                 result.reminded.append(Reminded(st, fresh, how))
                 s.add(ProgressContact(student_no=st.student_no, class_name=class_name, at=now, kind="reminder",
                                       method=method, items=[k for b in fresh for k in b.keys],
@@ -482,7 +500,7 @@ class Progress:
                     continue
                 key = f"chase-plan:{ref}:{class_name}:{int(off.total_seconds())}"
                 plan.append(ChaseDue(key, ref, class_name, off, due, ev.deadline, ev.title))
-        plan.sort(key=lambda d: d.due)
+        plan.sort(key=lambda d: (d.due, d.class_name, d.ref))
         if self._claimed is None:
             with self.db.read() as s:
                 claimed = set(s.exec(select(Delivery.key).where(Delivery.kind == "chase-plan")))
@@ -563,7 +581,7 @@ class Progress:
         kind = replies.classify(text_, self.local(now))
         if kind is None:
             return None
-        st = self.roster.student_of_contact(contact_id)
+        st = self.student_of(contact_id)
         if st is None:
             return None
         with self.db.tx() as s:

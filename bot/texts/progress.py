@@ -270,6 +270,9 @@ def coordinator_counts(title: str, classes: Sequence[ClassProgress]) -> str:
     """Per teaching point and class, counts and rates only."""
     lines = [f"【学习进度】{title}"]
     for p in classes:
+        if p.as_of is None:
+            lines.append(f"· {p.name}：暂无数据")
+            continue
         hw = [i for i in p.items if i.kind == Kind.HOMEWORK]
         done, total = sum(i.done for i in hw), sum(i.total for i in hw)
         bits = [f"形考 {pct(done / total) if total else '—'}"]
