@@ -49,6 +49,10 @@ def _students(ctx: Context, what: str, classes: list[str]) -> list[Student]:
     return ctx.progress.find_students(what, classes) if what and " " not in what else []
 
 
+def _points(ctx: Context) -> dict[str, str]:
+    return {c.name: c.point for c in ctx.config.groups.classes}
+
+
 def _no_data(ctx: Context, classes: list[str]) -> bool:
     if ctx.progress.has_data(classes):
         return False
@@ -57,7 +61,7 @@ def _no_data(ctx: Context, classes: list[str]) -> bool:
 
 
 # -- /进度 -------------------------------------------------------------------------------------------------------------
-@router.command("进度", aliases=("progress", "学习进度"), parse=parse_what,
+@router.command("进度", aliases=("progress", "学习进度"), parse=parse_what, audited=False,
                 help="学习进度：形考、网检、直播（群里只说人数和比例，名单私聊给老师；同学私聊查看自己的）",
                 usage=texts.PROGRESS_USAGE, example="/进度 · /进度 形考作业2 · /进度 熊晓明")
 def show_progress(ctx: Context, what: str) -> None:
@@ -102,6 +106,7 @@ def _detail(ctx: Context, p: ClassProgress, what: str) -> str:
 
 def _student(ctx: Context, found: list[Student], what: str) -> None:
     """Privately, to staff: one student's status and latest contacts; a choice when the name is ambiguous."""
+    ctx.audit("/进度", " ".join(st.student_no for st in found))  # 学号, not a name: `forget` finds it
     if len(found) > 1:
         ctx.tell(ctx.sender.contact_id, texts.ambiguous("/进度", found, ""))
         return
@@ -121,6 +126,7 @@ def _class_group(ctx: Context, class_name: str, what: str) -> None:
         _student(ctx, found, what)
         ctx.reply(texts.DETAIL_SENT)
         return
+    ctx.audit("/进度", what)
     p = ctx.progress.class_progress(class_name, ctx.now)
     if what and not counts_for(p, what) and what not in ("网检", "直播", "全部"):
         ctx.reply(texts.NOT_FOUND.format(what=what))
@@ -143,11 +149,12 @@ def _coordinator_group(ctx: Context, what: str) -> None:
         return
     if _no_data(ctx, classes):
         return
+    ctx.audit("/进度", what)
     progress = [ctx.progress.class_progress(c, ctx.now) for c in classes]
     if len(progress) == 1:
         ctx.reply(_counts(ctx, progress[0], " ".join(rest), detail_sent=False), mention=False)
     else:
-        ctx.reply(texts.coordinator_counts("、".join(named) or group.name, progress), mention=False)
+        ctx.reply(texts.coordinator_counts("、".join(named) or group.name, progress, _points(ctx)), mention=False)
 
 
 def _private(ctx: Context, what: str) -> None:
@@ -164,9 +171,10 @@ def _private(ctx: Context, what: str) -> None:
     if found:
         _student(ctx, found, what)
         return
+    ctx.audit("/进度", what)
     progress = [ctx.progress.class_progress(c, ctx.now) for c in classes]
     if len(progress) > 4 and not named:  # a coordinator's overview: counts; names per class on request
-        ctx.reply(texts.coordinator_counts(texts.ALL_MY_CLASSES, progress))
+        ctx.reply(texts.coordinator_counts(texts.ALL_MY_CLASSES, progress, _points(ctx)))
         return
     texts_ = []
     for p in progress:

@@ -17,7 +17,6 @@ from bot.config import ClassGroup
 from bot.kernel.aliases import parse_alias
 from bot.kernel.dates import DateError, find_when
 from bot.kernel.tables import norm_header
-from bot.models import Student
 from bot.progress.columns import (
     INDICATORS,
     INFO,
@@ -39,6 +38,16 @@ class RowError:
     row: int
     message: str
     sheet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """A roster row as the importer needs it (read without the ORM: a city's roster is tens of thousands)."""
+
+    student_no: str
+    name: str
+    class_name: str
+    contact_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,12 +100,12 @@ class Part:
 class RosterIndex:
     """The roster as the importer looks students up: by 学号, by name within a class, by a nickname."""
 
-    def __init__(self, students: Iterable[Student], groups: Sequence[ClassGroup],
+    def __init__(self, students: Iterable[Enrolled], groups: Sequence[ClassGroup],
                  nicknames: dict[str, set[str]] | None = None,
                  patterns: tuple[re.Pattern[str], ...] | None = None) -> None:
-        self.by_no: dict[str, Student] = {}
-        self.by_class_name: dict[tuple[str, str], list[Student]] = defaultdict(list)
-        self.of_class: dict[str, list[Student]] = defaultdict(list)
+        self.by_no: dict[str, Enrolled] = {}
+        self.by_class_name: dict[tuple[str, str], list[Enrolled]] = defaultdict(list)
+        self.of_class: dict[str, list[Enrolled]] = defaultdict(list)
         for st in students:
             self.by_no[st.student_no] = st
             self.by_class_name[(st.class_name, st.name)].append(st)
@@ -110,10 +119,10 @@ class RosterIndex:
     def class_named(self, text: str) -> str | None:
         return self._class_names.get(norm_header(text))
 
-    def by_name(self, name: str, classes: Iterable[str]) -> list[Student]:
+    def by_name(self, name: str, classes: Iterable[str]) -> list[Enrolled]:
         return [st for c in classes for st in self.by_class_name.get((c, name), [])]
 
-    def nickname(self, nick: str, classes: set[str]) -> Student | None:
+    def nickname(self, nick: str, classes: set[str]) -> Enrolled | None:
         """A 腾讯会议 nickname as a student, by the 群昵称 conventions, the roster name, or a known alias."""
         nick = nick.strip()
         parsed = parse_alias(nick, self.patterns)
@@ -207,7 +216,7 @@ def course_of(title: str) -> str:
 
 @dataclass
 class Matched:
-    student: Student | None
+    student: Enrolled | None
     error: str = ""
     out_of_scope: bool = False
 
@@ -227,6 +236,14 @@ class Reader:
         self.out_of_scope = 0
         self._seen: dict[tuple[str, str, str, str], tuple[str, int]] = {}
         self._reported: tuple[str, int] | None = None
+        self._links: dict[tuple[Kind, str, str, str, date], str] = {}
+
+    def link(self, kind: Kind, course: str, label: str, group: ClassGroup | None, as_of: date) -> str:
+        key = (kind, course, label, group.name if group else "", as_of)
+        found = self._links.get(key)
+        if found is None:
+            found = self._links[key] = self.deadlines.link(kind, course, label, group, as_of)
+        return found
 
     # -- students --------------------------------------------------------------------------------------------------
     def match(self, layout: Layout, row: list[str]) -> Matched:
@@ -256,7 +273,7 @@ class Reader:
             return Matched(None, texts.UNKNOWN_NAME.format(name=name))
         return Matched(None, texts.NO_STUDENT)
 
-    def _duplicate(self, layout: Layout, n: int, st: Student, kind: Kind, course: str, item: str) -> bool:
+    def _duplicate(self, layout: Layout, n: int, st: Enrolled, kind: Kind, course: str, item: str) -> bool:
         key = (kind.value, st.student_no, course, item)
         first = self._seen.get(key)
         if first is not None:
@@ -295,7 +312,7 @@ class Reader:
             for v in self._values(layout, n, row, m.student, as_of, empty):
                 part.values.append(v)
 
-    def _values(self, layout: Layout, n: int, row: list[str], st: Student, as_of: date,
+    def _values(self, layout: Layout, n: int, row: list[str], st: Enrolled, as_of: date,
                 empty: set[int]) -> list[NewValue]:
         kind = layout.kind
         group = self.index.classes.get(st.class_name)
@@ -337,7 +354,7 @@ class Reader:
                     except Unreadable:
                         bad(_what(col.course, col.label), text)
                         continue
-                    ref = self.deadlines.link(kind, col.course, col.label, group, as_of)
+                    ref = self.link(kind, col.course, col.label, group, as_of)
                     add(col.course, col.label, ref=ref, done=done, value=score)
             elif decide is not None:
                 label = cell("task") or "形考"
@@ -354,7 +371,7 @@ class Reader:
                         score = read_number(cell("score"))
                     except Unreadable:
                         score = None
-                ref = self.deadlines.link(kind, course, label, group, as_of)
+                ref = self.link(kind, course, label, group, as_of)
                 add(course, label, ref=ref, done=done, value=score)
         elif kind == Kind.ONLINE:
             for name, label in INDICATORS.items():
@@ -392,7 +409,7 @@ class Reader:
                     bad(col.header, text)
                     return out
                 item_course = course if layout.field("course") else ""
-                ref = self.deadlines.link(kind, item_course, kind.value, group, as_of)
+                ref = self.link(kind, item_course, kind.value, group, as_of)
                 add(item_course, kind.value, ref=ref, done=done, note=cell("failed_courses"))
         elif kind == Kind.WARNING:
             add("", "预警", note=cell("warning") or texts.ON_WARNING_LIST)

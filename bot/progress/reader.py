@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from bot.kernel.dates import DateError, find_when
 from bot.kernel.tables import Header, Sheet, find_header, norm_header
@@ -57,8 +58,15 @@ class Layout:
     title: str  # the text above the header (meeting details of an attendance list)
     unused: tuple[str, ...] = ()  # header cells that are neither a field nor an item
 
+    @cached_property
+    def by_field(self) -> dict[str, Column]:
+        out: dict[str, Column] = {}
+        for c in self.columns:
+            out.setdefault(c.field, c)
+        return out
+
     def field(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.field == name), None)
+        return self.by_field.get(name)
 
     @property
     def items(self) -> list[Column]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 from sqlalchemy import bindparam, text
@@ -48,7 +49,7 @@ from bot.people import People, Person
 from bot.progress import replies, store
 from bot.progress.columns import Kind, guess_field
 from bot.progress.formula import compile_formula
-from bot.progress.importer import Deadlines, Part, Reader, RosterIndex, course_of
+from bot.progress.importer import Deadlines, Enrolled, Part, Reader, RosterIndex, course_of
 from bot.progress.reader import Layout, Problem, kind_from_words, read_layout
 from bot.progress.report import Month, month, stars
 from bot.progress.status import (
@@ -115,7 +116,7 @@ class Progress:
         self._changes = revisions.Watcher(db, clock, "progress")
 
     @property
-    def tz(self):
+    def tz(self) -> ZoneInfo:
         return self.config.tz
 
     def local(self, when: datetime) -> datetime:
@@ -182,7 +183,8 @@ class Progress:
         scope = frozenset(classes) if classes is not None else frozenset(c.name for c in self.config.groups.classes)
         events = self._events()
         deadlines = Deadlines(tuple(events))
-        reader = Reader(self._index(), scope, deadlines, self.cfg.live_min, now)
+        reader = Reader(self._index(nicknames_too=any(la.attendance for la in layouts)), scope, deadlines,
+                        self.cfg.live_min, now)
         parts: dict[Kind, Part] = {}
         for layout in layouts:
             parts.setdefault(layout.kind, Part(layout.kind)).layouts.append(layout)
@@ -255,11 +257,15 @@ class Progress:
                 day=f"{day.month}月{day.day}日", titles="、".join(e.title for e in found_[:4]))
         return found_[0]
 
-    def _index(self) -> RosterIndex:
-        students = self.roster.students_of_all()
+    def _index(self, *, nicknames_too: bool) -> RosterIndex:
+        """The roster for matching rows (the group aliases and WeChat names of bound students, for attendance
+        lists, only when needed)."""
+        with self.db.read() as s:
+            students = [Enrolled(*r) for r in s.exec(select(Student.student_no, Student.name, Student.class_name,
+                                                            Student.contact_id))]
         nicknames: dict[str, set[str]] = defaultdict(set)
         bound = {s.contact_id: s.student_no for s in students if s.contact_id}
-        if bound:
+        if bound and nicknames_too:
             with self.db.read() as s:
                 ids = list(bound)
                 for i in range(0, len(ids), 500):
@@ -423,6 +429,9 @@ class Progress:
             return
         room_id = self.people.room_of_group(class_name)
         present = {m.contact_id for m in self.people.members(room_id)} if room_id else set()
+        send_at = postpone(now, self.config.quiet_hours, self.tz)  # students are not written to at night
+        if send_at > now:
+            result.held_until = self.local(send_at)
         reachable = self.people.reachable([st.student.contact_id for st, _ in todo if st.student.contact_id])
         claimed = self._open_claims([st.student.student_no for st, _ in todo])
         in_group: list[Student] = []
@@ -450,7 +459,7 @@ class Progress:
                 if how == "private":
                     assert cid is not None
                     self.outbox.enqueue(text=texts.chase_private(st.name, fresh, self.tz), contact_id=cid,
-                                        priority=PRIORITY_BULK)
+                                        priority=PRIORITY_BULK, not_before=send_at)
                 else:
                     in_group.append(st)
                 result.reminded.append(Reminded(st, fresh, how))
@@ -459,7 +468,7 @@ class Progress:
                                       problem=texts.problem(fresh), actor_id=actor_id, actor_name=actor_name))
             if in_group and room_id:
                 self.outbox.enqueue(text=texts.CHASE_GROUP, room_id=room_id, priority=PRIORITY_BULK,
-                                    mentions=[st.contact_id for st in in_group if st.contact_id])
+                                    mentions=[st.contact_id for st in in_group if st.contact_id], not_before=send_at)
 
     def _open_claims(self, student_nos: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = defaultdict(set)
@@ -687,7 +696,7 @@ class Progress:
         """After an import: tell each class's advisor privately who is still behind after the reminders (once per
         student and item), with their phone numbers."""
         classes = {c for p in report.parts if p.kind.deadline_type for c in p.classes()}
-        if not classes:
+        if not classes or not self.reminders_sent(classes):
             return 0
         listed = 0
         for c, entries in self.phone_list(classes, now).items():

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 from bot.models import ProgressFigure, ProgressState, ProgressValue
@@ -20,18 +19,31 @@ CHUNK = 5000
 def upsert(session: Session, model: type[SQLModel], rows: Sequence[Mapping[str, Any]], keys: Sequence[str],
            *, newer_only: bool = False) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE every other column; with `newer_only`, only where the new row's
-    as_of is not older than the stored one (an old export imported late never hides a newer one)."""
+    as_of is not older than the stored one (an old export imported late never hides a newer one).
+
+    Straight to the driver with one prepared statement (like Database.insert_ignore): an import writes tens of
+    thousands of rows, and the ORM's per-row cost would be most of the import's time."""
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
-    dialect = session.get_bind().dialect.name
-    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-    stmt = insert(table)
-    update = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    where = stmt.excluded.as_of >= table.c.as_of if newer_only else None
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=update, where=where)
+    sqlite_ = session.get_bind().dialect.name == "sqlite"
+    cols = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" if sqlite_ else "%s" for _ in cols)
+    sets = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in keys)
+    where = f' WHERE excluded.as_of >= "{table.name}".as_of' if newer_only else ""
+    sql = (f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
+           f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {sets}{where}')
+    conn = session.connection()
     for start in range(0, len(rows), CHUNK):
-        session.execute(stmt, list(rows[start:start + CHUNK]))
+        params = [tuple(_bind(r[c], sqlite_) for c in cols) for r in rows[start:start + CHUNK]]
+        conn.exec_driver_sql(sql, params)
+
+
+def _bind(value: Any, sqlite_: bool) -> Any:
+    if sqlite_ and isinstance(value, date):
+        return value.isoformat()  # how SQLAlchemy's Date stores it on SQLite
+    return value
 
 
 VALUE_KEYS = ("kind", "student_no", "course", "item", "as_of")

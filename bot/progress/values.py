@@ -47,6 +47,7 @@ class Reminded:
 class ChaseResult:
     reminded: list[Reminded] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    held_until: datetime | None = None  # asked during quiet hours: the reminders go out when they end
 
     def count(self, how: str) -> int:
         return sum(1 for r in self.reminded if r.how == how)

@@ -266,23 +266,37 @@ def student_detail(s: StudentStatus, cfg: ProgressConfig, today: date, tz: ZoneI
     return "\n".join(lines)
 
 
-def coordinator_counts(title: str, classes: Sequence[ClassProgress]) -> str:
+def coordinator_counts(title: str, classes: Sequence[ClassProgress], points: dict[str, str]) -> str:
     """Per teaching point and class, counts and rates only."""
     lines = [f"【学习进度】{title}"]
+    by_point: dict[str, list[ClassProgress]] = {}
     for p in classes:
-        if p.as_of is None:
-            lines.append(f"· {p.name}：暂无数据")
-            continue
-        hw = [i for i in p.items if i.kind == Kind.HOMEWORK]
-        done, total = sum(i.done for i in hw), sum(i.total for i in hw)
-        bits = [f"形考 {pct(done / total) if total else '—'}"]
-        if p.online_counted:
-            bits.append(f"上线 {p.logged_in}/{p.online_counted}")
-        if p.live[1]:
-            bits.append(f"直播 {pct(p.live[0] / p.live[1])}")
-        bits.append(f"落后 {p.level_count(Level.BEHIND)}、重点关注 {p.level_count(Level.AT_RISK)}")
-        lines.append(f"· {p.name}（{len(p.students)}人）：" + "，".join(bits))
+        by_point.setdefault(points.get(p.name, ""), []).append(p)
+    for point, members in by_point.items():
+        if len(by_point) > 1 or len(members) > 1:
+            lines.append(_counts_line(point or "—", [p for p in members if p.as_of is not None], point=True))
+        for p in members:
+            lines.append(f"· {p.name}：暂无数据" if p.as_of is None else _counts_line(p.name, [p]))
     return "\n".join(lines)
+
+
+def _counts_line(name: str, classes: Sequence[ClassProgress], *, point: bool = False) -> str:
+    if not classes:
+        return f"{name}：暂无数据"
+    hw = [i for p in classes for i in p.items if i.kind == Kind.HOMEWORK]
+    done, total = sum(i.done for i in hw), sum(i.total for i in hw)
+    online, counted = sum(p.logged_in for p in classes), sum(p.online_counted for p in classes)
+    live_done, live_total = sum(p.live[0] for p in classes), sum(p.live[1] for p in classes)
+    students = sum(len(p.students) for p in classes)
+    bits = [f"形考 {pct(done / total) if total else '—'}"]
+    if counted:
+        bits.append(f"上线 {online}/{counted}")
+    if live_total:
+        bits.append(f"直播 {pct(live_done / live_total)}")
+    behind = sum(p.level_count(Level.BEHIND) for p in classes)
+    risk = sum(p.level_count(Level.AT_RISK) for p in classes)
+    bits.append(f"落后 {behind}、重点关注 {risk}")
+    return (f"{name}（{len(classes)}个班，{students}人）：" if point else f"· {name}（{students}人）：") + "，".join(bits)
 
 
 def ambiguous(command: str, found: Sequence[Student], rest: str) -> str:
@@ -325,6 +339,8 @@ def chase_summary(result: ChaseResult, what: str) -> str:
     if not result.reminded:
         return f"{scope}没有需要提醒的同学（{what or '全部'}）。"
     lines = [f"督学（{what or '全部'}，{scope}）：已提醒 {reached} 人，其中私聊 {private} 人，在班级群@ {group} 人。"]
+    if result.held_until and reached:
+        lines.append(f"现在是休息时间，提醒将在 {result.held_until:%H:%M} 发出。")
     if group:
         lines.append("群里@的同学还没有私聊过班助，提醒里没有写具体事项；他们私聊我之后就能收到私聊提醒。")
     if none:

@@ -228,8 +228,10 @@ async def test_coordinators_see_counts_per_class(config, tmp_path, sqlite_db):
     assert_private_enough(sent)
     [counts] = sent
     assert counts.text.splitlines()[1:] == [
+        "城区（2个班，6人）：形考 67%，上线 5/6，落后 2、重点关注 1",
         "· 行管1班（4人）：形考 62%，上线 3/4，落后 1、重点关注 1",
-        "· 行管2班（2人）：形考 75%，上线 2/2，落后 1、重点关注 0", "· 会计1班：暂无数据", "· 法学1班：暂无数据"]
+        "· 行管2班（2人）：形考 75%，上线 2/2，落后 1、重点关注 0",
+        "清苑：暂无数据", "· 会计1班：暂无数据", "· 法学1班：暂无数据"]
     [one] = await chat.say("刘主任", "教学点负责人群", "/进度 行管1班")
     assert one.text.startswith("【学习进度】行管1班（数据截至 11月1日）") and "私聊" not in one.text
 
@@ -276,3 +278,12 @@ async def test_course_selection_lists_are_linked_to_the_selection_deadline(confi
     group, private = await chat.say("王老师", "行管1班", "/进度 选课")
     assert "选课：已选课 1/2（截止 11月6日（周五）18:00）" in group.text
     assert "· 张三：选课（截止 11月6日）" in private.text
+
+
+async def test_a_chase_asked_for_at_night_reaches_students_when_quiet_hours_end(config, tmp_path, sqlite_db):
+    chat = await school(config, tmp_path, sqlite_db)
+    await chat.run_until(NOV.replace(hour=23))
+    summary, done = await chat.say("王老师", "行管1班", "/督学 形考作业2")
+    assert "现在是休息时间，提醒将在 07:30 发出。" in summary.text and done.text.endswith(texts.CHASE_IN_GROUP)
+    [nudge] = await chat.run_until(NOV.replace(day=3, hour=8))
+    assert nudge.mention_names == ("张三",) and nudge.time.astimezone(NOV.tzinfo).strftime("%H:%M") == "07:30"
