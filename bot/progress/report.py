@@ -7,9 +7,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from bot.config import ClassGroup
-from bot.models import ProgressFigure
 from bot.progress.columns import INFO, LIVE_STATS, Kind
 from bot.progress.formula import Formula
 from bot.progress.status import ONLINE_ITEMS
@@ -133,10 +133,24 @@ class Month:
         return any(c.has_data for c in self.classes.values())
 
 
-def month(rows: Iterable[ProgressFigure], groups: Sequence[ClassGroup], start: date, end: date,
+class FigureRow(Protocol):
+    """A ProgressFigure, or a plain row of its columns."""
+
+    kind: str
+    class_name: str
+    course: str
+    item: str
+    as_of: date
+    students: int
+    done: int
+    value_sum: float
+    total_sum: float
+
+
+def month(rows: Iterable[FigureRow], groups: Sequence[ClassGroup], start: date, end: date,
           planned: Mapping[str, set[str]]) -> Month:
     """Figures for [start, end): the latest snapshot before `end` of each item; live attendance within the month."""
-    latest: dict[tuple[str, str, str, str], ProgressFigure] = {}
+    latest: dict[tuple[str, str, str, str], FigureRow] = {}
     out = {g.name: Figures(g.name, g.point, planned=set(planned.get(g.name, set()))) for g in groups}
     people: dict[str, int] = {}
     for r in rows:

@@ -16,10 +16,12 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 from sqlalchemy import bindparam, text
+from sqlalchemy import select as sa_select
 from sqlmodel import col, delete, func, select
 
 from bot import revisions
@@ -768,9 +770,10 @@ class Progress:
         """This month's figures and the month before's (for ↑/↓), from the stored class aggregates."""
         groups = [g for g in self.config.groups.classes if g.name in classes]
         prev_start = (start - timedelta(days=1)).replace(day=1)
-        with self.db.read() as s:
-            rows = list(s.exec(select(ProgressFigure).where(col(ProgressFigure.class_name).in_(sorted(classes)),
-                                                            ProgressFigure.as_of < end)))
+        table = ProgressFigure.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
+        query = sa_select(table).where(table.c.class_name.in_(sorted(classes)), table.c.as_of < end)
+        with self.db.read() as s:  # plain rows (named like the table's columns), not ORM objects
+            rows: list[Any] = list(s.connection().execute(query).all())
         now_ = month(rows, groups, start, end, self._planned(groups, start, end))
         before = month(rows, groups, prev_start, start, self._planned(groups, prev_start, start))
         return now_, before
@@ -782,24 +785,27 @@ class Progress:
         p = {"classes": names, "s": start, "e": end, "t": True}
         with self.db.read() as s:
             conn = s.connection()
-            for no, item, value in conn.execute(STAR_ONLINE, p):
+            for no, item, value in conn.execute(STAR_ONLINE, p).all():
                 if value is not None:
                     scores[no][item] = float(value)
-            for no, done, n in conn.execute(STAR_HOMEWORK, {**p, "k": Kind.HOMEWORK.value}):
+            for no, done, n in conn.execute(STAR_HOMEWORK, {**p, "k": Kind.HOMEWORK.value}).all():
                 scores[no]["形考完成率"] = (done or 0) / n if n else 0.0
-            for no, done, n in conn.execute(STAR_LIVE, {**p, "k": Kind.LIVE.value}):
+            for no, done, n in conn.execute(STAR_LIVE, {**p, "k": Kind.LIVE.value}).all():
                 scores[no]["直播参与率"] = (done or 0) / n if n else 0.0
         return scores
 
     def stars(self, classes: Sequence[str], start: date, end: date) -> dict[str, list[Student]]:
         scores = self.star_scores(classes, start, end)
-        with self.db.read() as s:
-            students = {st.student_no: st for st in s.exec(select(Student).where(
-                col(Student.class_name).in_(sorted(classes))))}
-        points = {no: st.point or (g.point if (g := self._group(st.class_name)) else "")
-                  for no, st in students.items()}
+        class_points = {g.name: g.point for g in self.config.groups.classes}
+        with self.db.read() as s:  # tens of thousands of students: plain rows, not ORM objects
+            points = {no: point or class_points.get(cls, "") for no, cls, point in s.exec(
+                select(Student.student_no, Student.class_name, Student.point)
+                .where(col(Student.class_name).in_(sorted(classes))))}
         ranked = stars(scores, self._formula, points, self.cfg.star.top)
-        return {p: [students[no] for no, _ in rows] for p, rows in ranked.items()}
+        winners = [no for rows in ranked.values() for no, _ in rows]
+        with self.db.read() as s:
+            students = {st.student_no: st for st in s.exec(select(Student).where(col(Student.student_no).in_(winners)))}
+        return {p: [students[no] for no, _ in rows if no in students] for p, rows in ranked.items()}
 
     def build_report(self, classes: Sequence[str], scope: str, start: date, end: date, *, chart: bool = True,
                      workbook: bool = False, title: str = "") -> ProgressReport:

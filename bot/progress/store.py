@@ -29,15 +29,23 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[Mapping[str, 
     sqlite_ = session.get_bind().dialect.name == "sqlite"
     cols = list(rows[0])
     names = ", ".join(f'"{c}"' for c in cols)
-    marks = ", ".join("?" if sqlite_ else "%s" for _ in cols)
     sets = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in keys)
     where = f' WHERE excluded.as_of >= "{table.name}".as_of' if newer_only else ""
-    sql = (f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
-           f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {sets}{where}')
+    tail = f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {sets}{where}'
     conn = session.connection()
+    if sqlite_:  # one prepared statement, executemany (a C loop in sqlite3)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in cols)}) {tail}'
+        for start in range(0, len(rows), CHUNK):
+            conn.exec_driver_sql(sql, [tuple(_bind(r[c], True) for c in cols) for r in rows[start:start + CHUNK]])
+        return
+    # PostgreSQL: one statement per chunk, each column sent as one array and unnested on the server (a statement
+    # per row is a round trip each, and a long multi-row VALUES list costs more to build than to run).
+    types = {c: table.c[c].type.compile(dialect=conn.dialect) for c in cols}
+    arrays = ", ".join(f"%s::{types[c]}[]" for c in cols)
+    sql = f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays}) AS x({names}) {tail}'
     for start in range(0, len(rows), CHUNK):
-        params = [tuple(_bind(r[c], sqlite_) for c in cols) for r in rows[start:start + CHUNK]]
-        conn.exec_driver_sql(sql, params)
+        batch = rows[start:start + CHUNK]
+        conn.exec_driver_sql(sql, tuple([r[c] for r in batch] for c in cols))
 
 
 def _bind(value: Any, sqlite_: bool) -> Any:
