@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 from sqlalchemy import bindparam, text
 from sqlalchemy import select as sa_select
-from sqlmodel import col, delete, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from bot import revisions
 from bot.calendar.events import Event
@@ -52,7 +52,7 @@ from bot.progress import replies, store
 from bot.progress.columns import Kind, guess_field
 from bot.progress.formula import compile_formula
 from bot.progress.importer import Deadlines, Enrolled, Part, Reader, RosterIndex, course_of
-from bot.progress.reader import Layout, Problem, kind_from_words, read_layout
+from bot.progress.reader import Layout, Problem, find_day, kind_from_words, read_layout
 from bot.progress.report import Month, month, stars
 from bot.progress.status import (
     Behind,
@@ -192,7 +192,7 @@ class Progress:
             parts.setdefault(layout.kind, Part(layout.kind)).layouts.append(layout)
         for part in parts.values():
             if part.layouts[0].attendance:
-                found = self._live_event(part, deadlines, event, scope, now)
+                found = self._live_event(part, deadlines, event, scope, now, name)
                 if isinstance(found, str):
                     report.refused = found
                     return report
@@ -229,7 +229,7 @@ class Progress:
         return texts.unknown_layout(name, problem, lines)
 
     def _live_event(self, part: Part, deadlines: Deadlines, event: str | None, scope: frozenset[str],
-                    now: datetime) -> Event | str:
+                    now: datetime, file_name: str) -> Event | str:
         """The live session an attendance list is about: --event, or the title and first join time."""
         layout = part.layouts[0]
         if event:
@@ -241,10 +241,8 @@ class Progress:
             if not groups:
                 return texts.EVENT_NOT_YOURS.format(title=found.title)
             return found
-        from bot.progress.reader import find_day
-
-        text_ = f"{layout.title}\n{layout.sheet.name}\n{part.layouts[0].sheet.name}"
-        day = find_day(now, layout.title, layout.sheet.name)
+        text_ = f"{layout.title}\n{layout.sheet.name}\n{file_name}"
+        day = find_day(now, layout.title, layout.sheet.name, file_name)
         if day is None:
             joined = layout.field("joined_at")
             for _, row in layout.header.data():
@@ -329,11 +327,8 @@ class Progress:
             rows = s.exec(select(Student.class_name, func.count()).group_by(col(Student.class_name))).all()
         return {c: int(n) for c, n in rows}
 
-    def _check_claims(self, s: object, part: Part, report: ImportReport, now: datetime) -> None:
+    def _check_claims(self, s: Session, part: Part, report: ImportReport, now: datetime) -> None:
         """Students who said 交了: confirmed when this import shows the item done, reported when it does not."""
-        from sqlmodel import Session
-
-        assert isinstance(s, Session)
         new = {(v.student_no, v.course, v.item): v.done for v in part.values}
         names = {}
         for claim_ in s.exec(select(ProgressClaim).where(ProgressClaim.status == "open",

@@ -170,6 +170,7 @@ NO_DATA = ("还没有导入学习进度数据。把平台导出的 Excel 或 CSV
 STUDENT_IN_GROUP = "请私聊我发送 /进度，查看你自己的学习进度。"
 STUDENT_UNBOUND = "我还不知道你的学号，请先发送 /绑定 学号 姓名，再发送 /进度。"
 DETAIL_SENT = "名单和每位同学的情况已私聊发给您。"
+DETAIL_SENT_GROUP = "名单和每位同学的情况已私聊发给老师。"
 NOT_FOUND = "您负责的班级里没有“{what}”（学生姓名、学号、班级、课程或作业，例如 形考作业2）。"
 PROGRESS_USAGE = "/进度 [课程 | 作业 | 学生姓名]"
 
@@ -197,7 +198,7 @@ def class_counts(p: ClassProgress, items: Sequence[ItemCount], what: str, month_
     if len(lines) == 1:
         lines.append("（没有相应的数据）")
     if detail_sent:
-        lines.append(DETAIL_SENT.replace("您", "老师"))
+        lines.append(DETAIL_SENT_GROUP)
     return "\n".join(lines)
 
 

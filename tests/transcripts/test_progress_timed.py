@@ -205,3 +205,16 @@ async def test_homework_imports_link_each_assignment_to_its_calendar_deadline(co
     assert [b.label for b in zhang.behind] == ["行政管理学 形考作业2"]  # 形考作业3 is due on 29 November:
     assert [b.label for b in zhang.later] == ["行政管理学 形考作业3"]  # unfinished, not behind yet
     assert timedelta(days=28) > later.items[-1].deadline - NOV > timedelta(days=27)
+
+
+async def test_two_sessions_on_one_day_the_file_name_tells_which(config, tmp_path, sqlite_db):
+    policy = ('  - {id: live-policy, type: 直播, title: 公共政策概论 直播课, start: "2026-11-10 14:00", '
+              'targets: {majors: [行政管理]}, remind: [开始时]}\n')
+    chat = await school(config, tmp_path, sqlite_db, extra=LIVE + policy, start=local(2026, 11, 11, 9))
+    rows = attendance_rows()[2:]
+    plain = xlsx(tmp_path / "参会成员.xlsx", rows)
+    [unsure] = await chat.say("王老师", None, "", kind="file", file_path=str(plain), file_name=plain.name)
+    assert unsure.text.startswith("11月10日有几场直播（行政管理学 直播课、公共政策概论 直播课），看不出是哪一场。")
+    named = xlsx(tmp_path / "公共政策概论 参会成员.xlsx", rows)
+    [check] = await chat.say("王老师", None, "", kind="file", file_path=str(named), file_name=named.name)
+    assert "直播（公共政策概论 直播课 11月10日）" in check.text
