@@ -930,14 +930,17 @@ class Progress:
 
     # -- privacy ---------------------------------------------------------------------------------------------------
     def forget(self, student_no: str) -> int:
-        """Delete a student's progress data: values, the latest state, the contact log and claims (class
-        aggregates stay: they hold no one's figures)."""
+        """Delete a student's progress data: values, the latest state, the contact log, claims and the delivery
+        log's entries of their reminders (class aggregates stay: they hold no one's figures)."""
         removed = 0
         with self.db.tx() as s:
             for statement in (delete(ProgressValue).where(col(ProgressValue.student_no) == student_no),
                               delete(ProgressState).where(col(ProgressState.student_no) == student_no),
                               delete(ProgressContact).where(col(ProgressContact.student_no) == student_no),
-                              delete(ProgressClaim).where(col(ProgressClaim.student_no) == student_no)):
+                              delete(ProgressClaim).where(col(ProgressClaim.student_no) == student_no),
+                              # the delivery log's keys of their reminders and phone-list entries name the 学号
+                              delete(Delivery).where(col(Delivery.kind).in_(("chase", "phone-list")),
+                                                     col(Delivery.key).contains(f":{student_no}"))):
                 removed += int(s.exec(statement).rowcount or 0)
             revisions.bump(self.db, "progress")
         self._forget_plan()

@@ -73,3 +73,8 @@ async def test_a_student_is_chased_once_a_day_on_both_databases(pg_chat, tmp_pat
     assert [(r.student.name, r.how) for r in second.reminded] == [("张三", "today"), ("王五", "none")]
     [nudge] = await chat.settle()
     assert nudge.mention_names == ("张三",)
+    progress.forget("2024110001")
+    with chat.db.tx() as s:
+        from bot.models import Delivery
+
+        assert not [d for d in s.exec(select(Delivery)) if "2024110001" in d.key]
