@@ -74,3 +74,13 @@ class Accounts:
             row = s.get(ContactReach, (contact_id, self.this)) or ContactReach(contact_id=contact_id, account=self.this)
             row.last_private_at, row.updated_at = when, when
             s.add(row)
+
+    def reachable(self, contact_ids: list[str]) -> set[str]:
+        """Those of `contact_ids` some bot account can message privately: a friend, or someone who wrote to it,
+        and not refused since."""
+        if not contact_ids:
+            return set()
+        with self.db.read() as s:
+            rows = s.exec(select(ContactReach).where(col(ContactReach.contact_id).in_(contact_ids),
+                                                     ContactReach.refused == "")).all()
+        return {r.contact_id for r in rows if r.friend or r.last_private_at}

@@ -40,3 +40,16 @@ class Audit:
         with self.db.tx() as s:
             result = s.exec(delete(AuditLog).where(col(AuditLog.at) < before))
             return int(result.rowcount or 0)
+
+    def redact(self, student_no: str, contact_id: str | None) -> int:
+        """`forget`: entries naming the student's 学号 lose their detail, and the student's own entries (/绑定)
+        lose their name and words; who did what, and when, stays."""
+        from sqlmodel import col, update
+
+        with self.db.tx() as s:
+            n = s.exec(update(AuditLog).where(col(AuditLog.detail).contains(student_no))
+                       .values(detail="（已删除）")).rowcount or 0
+            if contact_id:
+                n += s.exec(update(AuditLog).where(col(AuditLog.actor_id) == contact_id)
+                            .values(actor_name="（已删除）", detail="")).rowcount or 0
+            return int(n)

@@ -7,7 +7,7 @@ Nothing starts on an invalid config.
 from __future__ import annotations
 
 import os
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -89,6 +89,7 @@ class FilesConfig(Strict):
     faq: str = "data/faq.yaml"
     roster: str | None = "data/roster.csv"
     exports: str = "data/exports"
+    uploads: str = "data/uploads"  # files staff sent in chat, until imported
 
 
 class NoticeConfig(Strict):
@@ -131,6 +132,94 @@ class WebConfig(Strict):
             raise ValueError(f"base_url must start with https:// (or http:// for a local try-out), got {value!r}")
         return value.rstrip("/")
 # -- end web console -------------------------------------------------------------------------------------------------
+# -- progress (督学): BEGIN -------------------------------------------------------------------------------------------
+def parse_amount(value: Any) -> float:
+    """A target: 92% (a rate), 0.92, or a plain figure such as 10 (online days)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a number or percentage: {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"not a number or percentage: {value!r} (e.g. 92% or 10)") from None
+
+
+Amount = Annotated[float, BeforeValidator(parse_amount)]
+
+
+class Milestone(Strict):
+    by: date  # the figure is due by this day
+    value: Amount
+
+
+def _schedule(value: Any) -> Any:
+    """A target is one figure, or a list of {by: date, value: figure} milestones."""
+    if value is None or isinstance(value, list):
+        return value
+    return [{"by": "2000-01-01", "value": value}]
+
+
+Schedule = Annotated[list[Milestone] | None, BeforeValidator(_schedule)]
+
+
+class ProgressTargets(Strict):
+    """What the school evaluates advisors on, per class. A milestone counts once its day has passed."""
+
+    homework: Schedule = [Milestone(by=date(2000, 1, 1), value=0.92)]  # 形考 completion
+    live: Schedule = [Milestone(by=date(2000, 1, 1), value=0.90)]  # 直播 participation
+    login_rate: Schedule = None  # 上线学生比例
+    online_days: Schedule = None  # 生均在线天数 (and each student's own online days)
+    actions: Schedule = None  # 生均在线行为次数
+    forum_rate: Schedule = None  # 论坛回帖率
+
+
+class StarConfig(Strict):
+    """网上学习之星: the top learners of each teaching point each month."""
+
+    formula: str = "在线天数 + 行为次数 / 20 + 形考完成率 * 10 + 直播参与率 * 10"
+    top: int = Field(3, ge=1, le=20)
+    praise: bool = False  # also praise them by name in their class group (never a figure, never the bottom)
+
+    @field_validator("formula")
+    @classmethod
+    def _formula_compiles(cls, value: str) -> str:
+        from bot.progress.formula import compile_formula
+
+        compile_formula(value)
+        return value
+
+
+class ProgressConfig(Strict):
+    targets: ProgressTargets = ProgressTargets()
+    chase_before: list[Duration] = [timedelta(days=3), timedelta(days=1)]  # automatic reminders before a deadline
+    behind_within: Duration = timedelta(days=7)  # an unfinished item counts as behind this close to its deadline
+    at_risk_items: int = Field(3, ge=1)  # behind on this many items (or on a warning list): at risk
+    phone_after: int = Field(2, ge=1)  # still behind after this many reminders: 需要电话联系
+    live_min: Duration = timedelta(minutes=30)  # shorter in a 腾讯会议 list does not count as attending
+    report_day: int = Field(1, ge=1, le=28)  # the monthly 数据通报
+    report: ClockTime | None = time(9, 30)
+    star: StarConfig = StarConfig()
+    columns: dict[str, str] = {}  # a header as written in an export -> a field (see README 督学)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        from bot.progress.columns import CONFIG_FIELDS
+
+        for header, name in value.items():
+            if name not in CONFIG_FIELDS:
+                raise ValueError(f"{header}: unknown field {name!r}; known: {', '.join(CONFIG_FIELDS)}")
+        return value
+
+
+class UploadConfig(Strict):
+    """Files staff send the bot privately (imports)."""
+
+    max_mb: int = Field(20, ge=1, le=200)
+    keep: Duration = timedelta(days=1)  # an uploaded file is deleted once imported, or after this long
+# -- progress (督学): END ---------------------------------------------------------------------------------------------
 
 
 class StaffMember(Strict):
@@ -174,6 +263,8 @@ class Config(Strict):
     digests: DigestConfig = DigestConfig()
     retention: RetentionConfig = RetentionConfig()
     web: WebConfig = WebConfig()  # the 后台 (bot/web)
+    progress: ProgressConfig = ProgressConfig()
+    uploads: UploadConfig = UploadConfig()
     teaching_points: list[str]
     staff: list[StaffMember] = []
     groups: Groups

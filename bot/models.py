@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
@@ -344,3 +344,115 @@ class WebKey(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     secret: str
 # -- end web console ------------------------------------------------------------------------------------------------
+class Upload(SQLModel, table=True):
+    """A file a staff member sent the bot to import, kept until it is imported, refused or expires."""
+
+    token: str = Field(primary_key=True)
+    contact_id: str = Field(index=True)
+    file_name: str
+    path: str
+    size: int = 0
+    importer: str = ""
+    received_at: datetime = _dt(index=True)
+    status: str = "pending"  # pending | imported | expired
+
+
+# -- progress (督学): BEGIN -------------------------------------------------------------------------------------------
+class ProgressImport(SQLModel, table=True):
+    """One import of a platform export (a dated snapshot of one kind), from the command line or the chat."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)  # 形考 | 网检 | 直播 | 选课 | 报考 | 预警
+    as_of: date = Field(index=True)  # the day the export is about
+    event: str = ""  # a 直播 attendance list: the occurrence (live-admin@20261110)
+    file_name: str = ""
+    actor_id: str = ""
+    actor_name: str = ""
+    at: datetime = _dt()
+    classes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    students: int = 0
+    values: int = 0
+
+
+class ProgressValue(SQLModel, table=True):
+    """The history: one student's item on one snapshot day (a re-import of the same day replaces it)."""
+
+    __table_args__ = (UniqueConstraint("kind", "student_no", "course", "item", "as_of"),
+                      Index("ix_progressvalue_kind_class_asof", "kind", "class_name", "as_of"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(index=True)
+    kind: str
+    as_of: date
+    class_name: str
+    student_no: str = Field(index=True)
+    course: str = ""
+    item: str  # 形考作业2 · 在线天数 · 直播课 11月10日 · 选课 · 预警
+    ref: str = ""  # the calendar event whose deadline the item is due by (or the live occurrence)
+    done: bool | None = None  # completion items
+    value: float | None = None  # a score, an indicator, minutes attended, sessions attended
+    total: float | None = None  # sessions scheduled (直播 statistics)
+    note: str = ""  # a warning's reason, a last-login time, a value kept as written
+
+
+class ProgressState(SQLModel, table=True):
+    """The latest value of each student's item: what status, /进度 and chasing read."""
+
+    __table_args__ = (Index("ix_progressstate_class_kind", "class_name", "kind"),)
+
+    student_no: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    course: str = Field(default="", primary_key=True)
+    item: str = Field(primary_key=True)
+    class_name: str
+    ref: str = Field(default="", index=True)
+    as_of: date
+    done: bool | None = None
+    value: float | None = None
+    total: float | None = None
+    note: str = ""
+    import_id: int = 0
+
+
+class ProgressFigure(SQLModel, table=True):
+    """A class's aggregate of one item on one snapshot day; the 数据通报 compares these across months."""
+
+    kind: str = Field(primary_key=True)
+    class_name: str = Field(primary_key=True)
+    course: str = Field(default="", primary_key=True)
+    item: str = Field(primary_key=True)
+    as_of: date = Field(primary_key=True)
+    point: str = ""
+    students: int = 0  # students counted (the roster's size for 网检 indicators)
+    done: int = 0  # done (completion items), or students above zero (indicators)
+    value_sum: float = 0.0  # indicators: the sum (online days, actions …); 直播 statistics: sessions attended
+    total_sum: float = 0.0  # 直播 statistics: sessions scheduled
+
+
+class ProgressContact(SQLModel, table=True):
+    """The contact log (台账): reminders sent, staff follow-ups and students' replies, in the schools' layout."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_no: str = Field(index=True)
+    class_name: str = Field(index=True)
+    at: datetime = _dt(index=True)
+    kind: str  # reminder | follow-up | reply
+    method: str  # 私聊提醒 · 群内提醒 · 电话 · 微信 · 短信 · 面谈 · 学生回复 · 其他
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # item keys concerned
+    problem: str = ""  # 形考作业2 未完成
+    result: str = ""
+    actor_id: str = ""
+    actor_name: str = ""
+
+
+class ProgressClaim(SQLModel, table=True):
+    """A student's “交了” to a reminder, checked against the next import of that kind."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_no: str = Field(index=True)
+    kind: str
+    course: str = ""
+    item: str
+    at: datetime = _dt()
+    status: str = "open"  # open | confirmed | contradicted
+# -- progress (督学): END ---------------------------------------------------------------------------------------------

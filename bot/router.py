@@ -38,15 +38,17 @@ if TYPE_CHECKING:
     from bot.handbook.service import Handbook
     from bot.notices.service import Notices
     from bot.people import People
+    from bot.progress.service import Progress
     from bot.questions import Questions
     from bot.roster import Roster
     from bot.services import Services
     from bot.staff import Staff
+    from bot.uploads import Uploads
     from bot.weblogin import WebAccess
 
 log = logging.getLogger("banzhu.router")
 
-CONFIRM_WORDS = {"确认", "确定", "确认发送", "是", "好", "yes", "y", "ok"}
+CONFIRM_WORDS = {"确认", "确定", "确认发送", "是", "好", "yes", "y", "ok", "导入", "确认导入"}
 CANCEL_WORDS = {"取消", "算了", "不", "否", "no", "n"}
 
 T = TypeVar("T")
@@ -154,6 +156,14 @@ class Context:
     @property
     def web(self) -> WebAccess:
         return self.services.web
+
+    @property
+    def progress(self) -> Progress:
+        return self.services.progress
+
+    @property
+    def uploads(self) -> Uploads:
+        return self.services.uploads
 
     # -- replying ------------------------------------------------------------------------------------------------
     def reply(self, text: str, *, mention: bool = True, mentions: Iterable[str] = (), file_path: str | None = None,

@@ -18,11 +18,14 @@ from bot.inbox import Inbox
 from bot.notices.service import Notices
 from bot.outbox import Outbox
 from bot.people import People
+from bot.progress.service import Progress
+from bot.progress.upload import ProgressUpload
 from bot.questions import Questions
 from bot.retention import Retention
 from bot.roster import Roster
 from bot.staff import Staff
 from bot.status import Health
+from bot.uploads import Uploads
 from bot.weblogin import WebAccess
 
 
@@ -47,6 +50,8 @@ class Services:
     retention: Retention
     health: Health
     web: WebAccess  # logins to the web console (bot/web)
+    progress: Progress
+    uploads: Uploads
 
     def invalidate_caches(self) -> None:
         """After a rolled-back message: forget what the in-memory caches may have learnt from it."""
@@ -69,6 +74,8 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     notices = Notices(db, clock, config, people, roster, outbox)
     people.membership_listeners.append(notices.members_changed)
     web = WebAccess(db, clock, config, people)
+    progress = Progress(db, clock, config, people, roster, calendar, outbox, accounts)
+    uploads = Uploads(db, clock, config, [ProgressUpload(progress)])  # more importers (roster, calendar …) go here
     return Services(
         config=config, clock=clock, db=db, accounts=accounts, outbox=outbox, inbox=inbox, audit=audit,
         people=people, roster=roster, staff=Staff(db, clock, config, people, web),
@@ -81,4 +88,6 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         retention=Retention(db, clock, config.retention, inbox, outbox, audit),
         health=Health(db, clock, config.gateway.kind, account),
         web=web,
+        progress=progress,
+        uploads=uploads,
     )

@@ -7,6 +7,8 @@ Script keys (documented in README "模拟脚本"):
     steps:
       - {room: 行管1班, from: 王老师, say: "/通知 …", quote: "…", kind: solitaire, expect: ["通知 #1"]}
       - {private: true, from: 张三, say: "你好"}
+      - {private: true, from: 王老师, file: data/progress/形考.xlsx}   # a file sent to the bot (relative paths:
+                                                                     # from the config's folder, then the script's)
       - {advance: 3h}
       - {at: "2026-09-08 09:00"}
       - {join: 行管1班, member: {name: 新同学, id: wxid_new}}
@@ -40,6 +42,7 @@ STEP_KEYS = {
     "leave": {"leave", "name", "expect"},
     "rename": {"rename", "alias", "room"},
     "restart": {"restart", "expect"},
+    "file": {"room", "from", "file", "name", "private", "expect"},
 }
 
 
@@ -58,7 +61,7 @@ def parse_time(value: Any, config: Config, located: Located, path: tuple) -> dat
 
 
 def _step_kind(step: dict[str, Any]) -> str | None:
-    for kind in ("advance", "join", "leave", "rename", "restart"):
+    for kind in ("advance", "join", "leave", "rename", "restart", "file"):
         if kind in step:
             return kind
     if "say" in step:
@@ -85,8 +88,9 @@ async def run_script(path: str | Path, config: Config, out: TextIO, *, as_json: 
         tmp = tempfile.TemporaryDirectory(prefix="banzhu-sim-")
         db_url = f"sqlite:///{tmp.name}/sim.db"
     db = Database(db_url)
-    exports = tempfile.mkdtemp(prefix="banzhu-sim-exports-")  # charts and workbooks of this run only
-    config = config.model_copy(update={"files": config.files.model_copy(update={"exports": exports})})
+    exports = tempfile.mkdtemp(prefix="banzhu-sim-exports-")  # charts, workbooks and uploads of this run only
+    config = config.model_copy(update={"files": config.files.model_copy(update={
+        "exports": exports, "uploads": str(Path(exports) / "uploads")})})
     chat = Chat(config, start, db=db, seed=int(doc.get("seed", 7)))
     students = []
     if doc.get("roster", True) and config.files.roster and config.path(config.files.roster).exists():
@@ -109,12 +113,12 @@ async def run_script(path: str | Path, config: Config, out: TextIO, *, as_json: 
             raise located.error(p, "each step is a mapping, e.g. {room: 行管1班, from: 王老师, say: …}")
         kind = _step_kind(step)
         if kind is None:
-            raise located.error(p, "unknown step (use say, advance, at, join, leave, rename, restart)")
+            raise located.error(p, "unknown step (use say, file, advance, at, join, leave, rename, restart)")
         extra = set(step) - STEP_KEYS[kind]
         if extra:
             raise located.error((*p, sorted(extra)[0]), f"unknown key for a {kind} step")
         try:
-            sent = await _run_step(chat, kind, step, config, located, p)
+            sent = await _run_step(chat, kind, step, config, located, p, Path(path).parent)
         except KeyError as exc:
             raise located.error(p, f"unknown name or room: {exc.args[0]}") from None
         if "expect" in step:
@@ -134,7 +138,7 @@ async def run_script(path: str | Path, config: Config, out: TextIO, *, as_json: 
 
 
 async def _run_step(chat: Chat, kind: str, step: dict[str, Any], config: Config, located: Located,
-                    p: tuple) -> list:
+                    p: tuple, folder: Path) -> list:
     if kind == "say":
         room = None if step.get("private") else step.get("room")
         if room is None and not step.get("private"):
@@ -144,6 +148,16 @@ async def _run_step(chat: Chat, kind: str, step: dict[str, Any], config: Config,
         return await chat.say(str(step["from"]), room, str(step["say"]), quote=step.get("quote"),
                               kind=step.get("kind", "text"), mentions=tuple(step.get("mentions") or ()),
                               message_id=step.get("id"))
+    if kind == "file":
+        room = None if step.get("private") else step.get("room")
+        if room is None and not step.get("private"):
+            raise located.error(p, "a file step needs `room:` or `private: true`")
+        given = Path(str(step["file"]))
+        found = next((c for c in (config.path(str(given)), folder / given) if c.exists()), None)
+        if found is None:
+            raise located.error((*p, "file"), f"file not found: {given}")
+        return await chat.say(str(step["from"]), room, "", kind="file", file_path=str(found),
+                              file_name=str(step.get("name") or found.name))
     if kind == "advance":
         try:
             by = parse_duration(step["advance"])

@@ -3,10 +3,12 @@ what to do then. APScheduler only wakes the engine; the delivery log decides wha
 
 from schedules.digests import DIGESTS
 from schedules.nudges import NUDGES
+from schedules.progress import CHASE, PROGRESS_REPORT
 from schedules.questions import FORWARD_QUESTIONS
 from schedules.reminders import REMINDERS
 from schedules.retention import RETENTION
+from schedules.uploads import UPLOADS
 
-JOBS = [REMINDERS, NUDGES, FORWARD_QUESTIONS, DIGESTS, RETENTION]
+JOBS = [REMINDERS, NUDGES, FORWARD_QUESTIONS, DIGESTS, RETENTION, CHASE, PROGRESS_REPORT, UPLOADS]
 
 __all__ = ["JOBS"]

@@ -35,7 +35,12 @@ def cmd_audit(env: Env) -> int:
 
 def cmd_forget(env: Env) -> int:
     services = env.services
-    ok = services.roster.forget(env.args.student_no)
-    services.audit.record(CLI, texts.CLI_PLACE, "forget", "student", "ok" if ok else "not found")
+    no = env.args.student_no
+    student = services.roster.student(no)
+    progress = services.progress.forget(no)
+    ok = services.roster.forget(no)
+    services.audit.redact(no, student.contact_id if student else None)
+    services.audit.record(CLI, texts.CLI_PLACE, "forget", "student", "ok" if ok or progress else "not found")
+    ok = ok or bool(progress)
     out(texts.FORGOTTEN if ok else texts.NO_SUCH_STUDENT)
     return 0 if ok else 1

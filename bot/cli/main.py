@@ -14,6 +14,7 @@ from bot.cli import (
     digest,
     export,
     handbook,
+    progress,
     roster,
     run,
     simulate,
@@ -25,7 +26,7 @@ from bot.cli.common import Env, err
 from bot.config import ConfigError
 from bot.yamlio import YamlError
 
-GROUPS = [run, check, simulate, ask, handbook, calendar, roster, staff, audit, export, digest, status, web]
+GROUPS = [run, check, simulate, ask, handbook, calendar, roster, progress, staff, audit, export, digest, status, web]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ configuration stay in English with the file, key and line."""
 from __future__ import annotations
 
 ASK_DECLINE = "（手册中没有找到可靠的答案，建议转交导学教师）"
-FORGOTTEN = "已删除该学生的花名册数据。"
+FORGOTTEN = "已删除该学生的花名册数据、学习进度和台账记录。"
 NO_SUCH_STUDENT = "没有这个学号。"
 RELOADED = "已通知运行中的机器人重新加载台历（30秒内生效）。"
 WRITTEN = "已写入 {path}"
@@ -20,6 +20,7 @@ ROSTER_EXPORTED = "已导出 {n} 名学生到 {path}"
 GRANTED = "授权码：{code}\n请{name}在 {expires:%m-%d %H:%M} 前私聊机器人发送这个授权码（只能用一次）。"
 REVOKED = "已撤销 {name} 的 {n} 个绑定。"
 NOT_BOUND = "没有找到 {name} 的绑定。"
+LEDGER_EXPORTED = "已导出{class_name}台账 {n} 条记录到 {path}"
 CLI_PLACE = "命令行"  # where the audit log says a command-line action happened
 
 

@@ -19,7 +19,8 @@ def help_text(bot: str, role: Role, commands: Sequence[Command[Any]]) -> str:
             continue
         where = "" if c.rooms == Where.ANYWHERE else "（" + "/".join(
             v for k, v in WHERE_NAMES.items() if k & c.rooms) + "）"
-        confirm = "（发到多个群前会请您确认）" if c.confirm is not None else ""
+        # Only a command that can reach groups asks before reaching many (a private /导入 asks, but not that).
+        confirm = "（发到多个群前会请您确认）" if c.confirm is not None and c.rooms & Where.GROUP else ""
         lines.append(f"· {c.usage}  {c.help}{where}{confirm}")
         if c.example and c.example != c.usage:
             lines.append(f"  例：{c.example}")
