@@ -370,7 +370,7 @@ def drop_schema(base: str, schema: str) -> None:
 
 
 CITY_ACCOUNTS = """  accounts:
-    - {name: A, token_env: TOKEN_A, endpoint_env: ENDPOINT_A, groups: [行管1班, 行管2班]}
+    - {name: A, token_env: TOKEN_A, endpoint_env: ENDPOINT_A, groups: [行管1班, 行管2班, 教学点负责人群]}
     - {name: B, token_env: TOKEN_B, endpoint_env: ENDPOINT_B, groups: [会计1班]}
     - {name: C, token_env: TOKEN_C, endpoint_env: ENDPOINT_C, groups: [法学1班]}
 """

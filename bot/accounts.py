@@ -68,12 +68,43 @@ class Accounts:
             return self.of_group(g)
         return self.this or self.names()[0]
 
+    def unreachable(self) -> int:
+        """How many contacts some account could not write to privately (for `status`)."""
+        from sqlmodel import func
+
+        with self.db.read() as s:
+            return s.exec(select(func.count(func.distinct(ContactReach.contact_id)))
+                          .where(ContactReach.refused != "")).one()
+
+    # -- reaching a contact privately (a personal account writes only to its friends) ----------------------------
     def saw_private(self, contact_id: str, when: datetime) -> None:
-        """The contact wrote to this account privately: it can write back (WeChat allows replies)."""
+        """The contact wrote to this account privately: they are a friend, so it can write back."""
         with self.db.tx() as s:
             row = s.get(ContactReach, (contact_id, self.this)) or ContactReach(contact_id=contact_id, account=self.this)
             row.last_private_at, row.updated_at = when, when
+            row.refused, row.refused_at = "", None
             s.add(row)
+
+    def friend(self, contact_id: str, when: datetime, account: str | None = None) -> None:
+        """The contact is (now) a friend of this account."""
+        account = self.this if account is None else account
+        with self.db.tx() as s:
+            row = s.get(ContactReach, (contact_id, account)) or ContactReach(contact_id=contact_id, account=account)
+            row.friend, row.updated_at, row.refused, row.refused_at = True, when, "", None
+            s.add(row)
+
+    def refused(self, contact_id: str, account: str, reason: str, when: datetime) -> None:
+        """WeChat will not deliver to this contact from this account (not a friend, blocked, deleted)."""
+        with self.db.tx() as s:
+            row = s.get(ContactReach, (contact_id, account)) or ContactReach(contact_id=contact_id, account=account)
+            row.friend, row.refused, row.refused_at, row.updated_at = False, reason[:200], when, when
+            s.add(row)
+
+    def refusal(self, contact_id: str, account: str) -> str:
+        """Why this account cannot write to the contact, or "" when nothing says it cannot."""
+        with self.db.read() as s:
+            row = s.get(ContactReach, (contact_id, account))
+        return row.refused if row is not None else ""
 
     def reachable(self, contact_ids: list[str]) -> set[str]:
         """Those of `contact_ids` some bot account can message privately: a friend, or someone who wrote to it,

@@ -20,10 +20,11 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.courier import Courier
 from bot.db import Database
-from bot.gateways.base import Gateway, GatewayEvents, Incoming, RoomInfo
+from bot.gateways.base import FriendRequest, Gateway, GatewayEvents, Incoming, Member, RoomInfo
 from bot.handbook.service import IndexCache
 from bot.jobs import Job
 from bot.kernel.text import clean, strip_mention
+from bot.models import OutboxItem
 from bot.router import Context, Dispatcher, Router
 from bot.services import Services, build_services
 from bot.texts import common as texts
@@ -76,6 +77,27 @@ class App:
         fresh = await fut
         await self.process()
         return fresh
+
+    async def arrival(self, message_id: str) -> None:
+        """Journal a message's id the moment it is announced (before it is read)."""
+        await asyncio.to_thread(self.services.inbox.arrived, [message_id])
+
+    async def ignored(self, message_id: str) -> None:
+        await asyncio.to_thread(self.services.inbox.ignored, message_id)
+
+    async def recover_arrivals(self) -> None:
+        """Messages announced before a crash but never read: read them now, or say they are gone."""
+        for message_id in await asyncio.to_thread(self.services.inbox.arrivals):
+            try:
+                msg = await self.gateway.fetch(message_id)
+            except Exception as exc:
+                log.warning("message %s, announced before a restart, cannot be read: %s", message_id, exc)
+                msg = None
+            if msg is None:
+                await asyncio.to_thread(self.services.inbox.ignored, message_id)
+            else:
+                log.info("message %s, announced before a restart, read now", message_id)
+                await self.receive(msg)
 
     async def _journal(self) -> None:
         while self._journal_wait:
@@ -181,6 +203,7 @@ class App:
             self.services.people.bot_ids.add(self.gateway.self_id)
         await asyncio.to_thread(self.services.health.connection, up, self.gateway.self_id)
         if up:
+            await self.recover_arrivals()
             marked = await self.courier.settle_uncertain()
             if marked:
                 await asyncio.to_thread(self._tell_admins_of_repeats, marked)
@@ -217,9 +240,51 @@ class App:
             self.services.outbox.enqueue(text=text, contact_id=admin.contact_id,
                                          dedupe_key=f"room-check:{day}:{admin.contact_id}:{digest}")
 
+    # -- friends and the account's own state --------------------------------------------------------------------
+    async def friend_request(self, request: FriendRequest) -> None:
+        await asyncio.to_thread(self.services.friends.requested, request)
+        self.on_activity()
+
+    async def friend_added(self, contact: Member) -> None:
+        await asyncio.to_thread(self.services.friends.added, contact)
+        self.on_activity()
+
+    def _sent(self, item: OutboxItem) -> None:
+        self.services.health.sent(self.clock.now())
+        if item.action == "accept-friend" and item.contact_id:  # some puppets confirm with no event
+            self.services.friends.added(Member(item.contact_id, self.services.people.name_of(item.contact_id)),
+                                        item.account)
+
+    async def check_health(self) -> None:
+        """Each heartbeat: sends failing for `alerts.refused_for` → alert; a connection that claims to be up but
+        moves nothing while messages wait for `alerts.watchdog_after` → alert and reconnect."""
+        now = self.clock.now()
+        cfg, services = self.config.alerts, self.services
+        failing = self.courier.failing_since
+        if failing and now - failing >= cfg.refused_for:
+            await asyncio.to_thread(services.alerts.sends_failing, failing, self.courier.last_error)
+        quiet = services.health.quiet_since()
+        if not self.gateway.connected or quiet is None or now - quiet < cfg.watchdog_after:
+            return
+        due = await asyncio.to_thread(self.courier.next_wake)
+        if due is None or due > now:
+            return
+        waiting = await asyncio.to_thread(services.outbox.pending_count, self.courier.account)
+        log.warning("watchdog: connected but nothing in or out since %s with %s waiting: reconnecting", quiet, waiting)
+        await asyncio.to_thread(services.alerts.watchdog, quiet, waiting)
+        services.health.connected_at = now  # give the new connection its own grace period
+        await self.gateway.reconnect()
+
+    async def account_event(self, kind: str, detail: str) -> None:
+        """The account needs a person (logged out, a QR code to scan): the admins hear it through a channel that
+        does not depend on this account."""
+        await asyncio.to_thread(self.services.alerts.account_needs_attention, kind, detail)
+
     def events(self) -> GatewayEvents:
         return GatewayEvents(on_message=self.receive, on_room_change=self.room_changed,
-                             on_connection=self.connection_changed)
+                             on_connection=self.connection_changed, on_friend_request=self.friend_request,
+                             on_friend_added=self.friend_added, on_account=self.account_event,
+                             on_arrival=self.arrival, on_ignored=self.ignored)
 
     # -- timed work ----------------------------------------------------------------------------------------------
     async def next_wake(self) -> datetime | None:
@@ -285,9 +350,9 @@ def build_app(config: Config, gateway: Gateway, clock: Clock, *, db: Database | 
 
     db = db or Database(config.effective_database_url())
     services = build_services(config, db, clock, indexes, account=account)
-    courier = Courier(db, gateway, clock, config.outbox, account=account, rng=rng)
-    courier.sent_listeners.append(lambda item: services.health.sent(clock.now()))
+    courier = Courier(db, gateway, clock, config.outbox, services.outbox, services.accounts, account=account, rng=rng)
     app = App(services, gateway, courier, Dispatcher(routers or ROUTERS), list(JOBS))
+    courier.sent_listeners.append(app._sent)
     services.outbox.listeners.append(lambda: app.on_activity())
     services.people.sync_config_staff()
     return app

@@ -41,6 +41,9 @@ class WechatyGateway(Strict):
     endpoint: str | None = None  # may also come from the environment; the token never lives in config
     reconnect_min: Duration = timedelta(seconds=2)
     reconnect_max: Duration = timedelta(minutes=5)
+    # Private messages only to contacts the puppet reports as friends (others get the fallback at once). Turn off
+    # for a puppet that does not report friendship.
+    friend_check: bool = True
 
 
 class Account(Strict):
@@ -90,6 +93,7 @@ class FilesConfig(Strict):
     roster: str | None = "data/roster.csv"
     exports: str = "data/exports"
     uploads: str = "data/uploads"  # files staff sent in chat, until imported
+    incoming: str = "data/incoming"  # images and files as they arrive from WeChat, before a feature keeps them
 
 
 class NoticeConfig(Strict):
@@ -222,6 +226,44 @@ class UploadConfig(Strict):
 # -- progress (督学): END ---------------------------------------------------------------------------------------------
 
 
+# -- WeChat operations: friends, welcomes, account health ------------------------------------------------------
+class FriendsConfig(Strict):
+    """Friend requests to the bot's accounts (a personal account can write privately only to its friends)."""
+
+    auto_accept: bool = True  # accept class-group members, staff, a valid grant code, or 学号 + name
+    accept_per_hour: int = Field(10, ge=1, le=60)  # WeChat restricts accounts that add many friends quickly
+    accept_per_day: int = Field(60, ge=1, le=500)
+    report: ClockTime | None = time(9, 0)  # the daily list of pending requests to the admins
+
+
+class WelcomeConfig(Strict):
+    """Newcomers in class groups: one merged welcome, and the advisors' daily list of unmatched members."""
+
+    enabled: bool = True
+    merge: Duration = timedelta(minutes=3)  # joins within this window get one message
+    unmatched_report: ClockTime | None = time(8, 30)  # to each advisor privately, when someone is unmatched
+
+
+class SmtpConfig(Strict):
+    host: str
+    port: int = Field(465, ge=1, le=65535)
+    ssl: bool = True  # SMTPS (465); false: STARTTLS on a plain connection (587)
+    user_env: str | None = None  # environment variables holding the login; never the file
+    password_env: str | None = None
+    sender: str
+    to: list[str] = Field(min_length=1)
+
+
+class AlertsConfig(Strict):
+    """A second channel to the admins that does not depend on the WeChat account it reports on."""
+
+    webhook_env: str | None = None  # an environment variable holding a URL that takes a JSON POST (企业微信群机器人 …)
+    smtp: SmtpConfig | None = None
+    refused_for: Duration = timedelta(hours=1)  # sends failing this long: tell the admins
+    watchdog_after: Duration = timedelta(minutes=10)  # connected, messages waiting, nothing in or out: reconnect
+    repeat_after: Duration = timedelta(hours=6)  # the same alert again no sooner than this
+
+
 class StaffMember(Strict):
     name: str
     role: Literal["teacher", "coordinator", "admin"]
@@ -265,6 +307,9 @@ class Config(Strict):
     web: WebConfig = WebConfig()  # the 后台 (bot/web)
     progress: ProgressConfig = ProgressConfig()
     uploads: UploadConfig = UploadConfig()
+    friends: FriendsConfig = FriendsConfig()
+    welcome: WelcomeConfig = WelcomeConfig()
+    alerts: AlertsConfig = AlertsConfig()
     teaching_points: list[str]
     staff: list[StaffMember] = []
     groups: Groups

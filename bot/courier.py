@@ -8,18 +8,21 @@ WeChat refuses a send as 操作过于频繁, the whole queue pauses and then run
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.accounts import Accounts
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.db import Database
-from bot.gateways.base import Gateway, GatewayError, GatewayThrottled, Outgoing
+from bot.gateways.base import Gateway, GatewayError, GatewayRefused, GatewayThrottled, Outgoing
 from bot.kernel.enums import SendStatus
 from bot.models import OutboxItem, SenderState
+from bot.outbox import Outbox
 from bot.texts import common as texts
 
 log = logging.getLogger("banzhu.courier")
@@ -43,9 +46,11 @@ def throttle_note(db: Database, now: datetime, account: str = "") -> str | None:
 class Courier:
     """Paced, durable delivery through one gateway (one bot account)."""
 
-    def __init__(self, db: Database, gateway: Gateway, clock: Clock, cfg: OutboxConfig, *, account: str = "",
-                 rng: random.Random | None = None) -> None:
+    def __init__(self, db: Database, gateway: Gateway, clock: Clock, cfg: OutboxConfig, outbox: Outbox,
+                 accounts: Accounts, *, account: str = "", rng: random.Random | None = None) -> None:
         self.db = db
+        self.outbox = outbox
+        self.accounts = accounts
         self.gateway = gateway
         self.clock = clock
         self.cfg = cfg
@@ -57,6 +62,8 @@ class Courier:
         self._last_throttle: datetime | None = None
         self._paused_until: datetime | None = None
         self.sent_listeners: list = []  # callables(OutboxItem) told after each confirmed send
+        self.failing_since: datetime | None = None  # sends have failed without a success since then
+        self.last_error = ""
         self._load_throttle()
 
     # -- state ---------------------------------------------------------------------------------------------------
@@ -77,8 +84,6 @@ class Courier:
     async def settle_uncertain(self) -> int:
         """Ask the gateway about each uncertain message: delivered → sent; not delivered → pending; cannot tell
         → sent again, marked as a possible repeat (and counted; the admins are told). Returns how many marked."""
-        import asyncio
-
         rows = await asyncio.to_thread(self._uncertain)
         marked = 0
         for item in rows:
@@ -189,27 +194,41 @@ class Courier:
         out = Outgoing(text=item.text, room_id=item.room_id, contact_id=item.contact_id,
                        mentions=tuple(item.mentions or ()), file_path=item.file_path)
         gap = (self.cfg.min_interval + self.cfg.jitter * self.rng.random()) * self.slowdown
+        if item.contact_id and not item.action:
+            refusal = await asyncio.to_thread(self.accounts.refusal, item.contact_id, item.account)
+            if refusal:  # known not to arrive (not a friend …): straight to the fallback, nothing tried
+                await asyncio.to_thread(self.outbox.undeliverable, item, refusal)
+                return 0
         try:
-            platform_id = await self.gateway.send(out)
+            if item.action == "accept-friend":
+                await self.gateway.accept_friend(item.ref or "")
+                platform_id: str | None = None
+            else:
+                platform_id = await self.gateway.send(out)
         except GatewayThrottled as exc:
-            self._throttled(item, now, str(exc))
+            await asyncio.to_thread(self._throttled, item, now, str(exc))
+            return 0
+        except GatewayRefused as exc:
+            await asyncio.to_thread(self.outbox.undeliverable, item, str(exc))
+            self._next_slot = now + gap
             return 0
         except GatewayError as exc:
-            self._retry(item, now, str(exc))
+            await asyncio.to_thread(self._retry, item, now, str(exc))
             self._next_slot = now + gap
             return 0
         except Exception as exc:  # a bug in a gateway must not lose the message either
             log.exception("gateway crashed while sending outbox item %s", item.id)
-            self._retry(item, now, f"{type(exc).__name__}: {exc}")
+            await asyncio.to_thread(self._retry, item, now, f"{type(exc).__name__}: {exc}")
             self._next_slot = now + gap
             return 0
-        self.confirm(item, now, platform_id)
+        await asyncio.to_thread(self.confirm, item, now, platform_id)
         self._next_slot = now + gap
-        self._calm_down(now)
+        await asyncio.to_thread(self._calm_down, now)
         return 1
 
     def confirm(self, item: OutboxItem, now: datetime, platform_id: str | None) -> None:
         """WeChat took it: never send it again."""
+        self.failing_since = None
         with self.db.tx() as s:
             item.status = SendStatus.SENT
             item.sent_at = now
@@ -248,6 +267,8 @@ class Courier:
         log.info("no refusal for %s: sending at 1/%s speed", self.cfg.throttle_calm, self.slowdown)
 
     def _retry(self, item: OutboxItem, now: datetime, error: str) -> None:
+        self.failing_since = self.failing_since or now
+        self.last_error = error
         backoff = self.cfg.retry_backoff or [timedelta(seconds=30)]
         delay = backoff[min(item.attempts - 1, len(backoff) - 1)]
         with self.db.tx() as s:

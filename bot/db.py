@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _columns(conn: Any, table: str) -> set[str]:
@@ -134,11 +134,24 @@ def _notice_counters(conn: Any) -> None:
     conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_noticemember_unacked ON noticemember (notice_id) WHERE {where}"))
 
 
+def _v8_reach(conn: Any) -> None:
+    """Private delivery that can fail: outbox actions and fallbacks; when a contact refused."""
+    cols = _columns(conn, "outboxitem")
+    if "action" not in cols:
+        conn.execute(text("ALTER TABLE outboxitem ADD COLUMN action VARCHAR NOT NULL DEFAULT ''"))
+    if "ref" not in cols:
+        conn.execute(text("ALTER TABLE outboxitem ADD COLUMN ref VARCHAR"))
+    if "fallback" not in cols:
+        conn.execute(text("ALTER TABLE outboxitem ADD COLUMN fallback JSON"))
+    if "refused_at" not in _columns(conn, "contactreach"):
+        conn.execute(text("ALTER TABLE contactreach ADD COLUMN refused_at TIMESTAMP"))
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
 MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges,
                                                  4: _v4_question_private, 5: _v5_notice_members,
-                                                 6: _v6_typed_state, 7: _v7_accounts}
+                                                 6: _v6_typed_state, 7: _v7_accounts, 8: _v8_reach}
 
 
 def normalise_url(url: str) -> str:

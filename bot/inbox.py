@@ -78,6 +78,26 @@ class Inbox:
         self.clock = clock
         self._recent = RecentMessages()
 
+    def arrived(self, message_ids: list[str]) -> None:
+        """The platform announced messages by id (before anything about them was fetched): journal the ids, so
+        a crash while they are being read loses nothing (`arrivals` after a restart)."""
+        now = self.clock.now()
+        self.db.insert_ignore(Inbound, [{"message_id": i, "fingerprint": f"arrived:{i}", "at": now,
+                                         "status": "arrived"} for i in message_ids])
+
+    def ignored(self, message_id: str) -> None:
+        """An announced message that is not for the core (the bot's own, unreadable): forget its arrival."""
+        from sqlmodel import delete
+
+        with self.db.tx() as s:
+            s.exec(delete(Inbound).where(col(Inbound.message_id) == message_id, col(Inbound.status) == "arrived"))
+
+    def arrivals(self) -> list[str]:
+        """Messages announced but never read (a crash came in between), oldest first."""
+        with self.db.read() as s:
+            return list(s.exec(select(Inbound.message_id).where(Inbound.status == "arrived")
+                               .order_by(col(Inbound.id))))
+
     def record(self, messages: list[Incoming]) -> list[bool]:
         """Journal messages in one transaction; for each, False when it is a redelivery (dropped)."""
         now = self.clock.now()
@@ -90,12 +110,25 @@ class Inbox:
             ids = [m.message_id for m, _ in candidates]
             fps = [fp for _, fp in candidates]
             known: set[str] = set()
-            for mid, fp in s.exec(select(Inbound.message_id, Inbound.fingerprint).where(
+            announced: set[str] = set()  # journaled on arrival, now read: fill the row in
+            for mid, fp, status in s.exec(select(Inbound.message_id, Inbound.fingerprint, Inbound.status).where(
                     or_(col(Inbound.message_id).in_(ids), col(Inbound.fingerprint).in_(fps)))):
-                known.update((mid, fp))
+                if status == "arrived":
+                    announced.add(mid)
+                else:
+                    known.update((mid, fp))
             rows = [{"message_id": m.message_id, "fingerprint": fp, "at": now, "payload": to_payload(m),
-                     "status": "pending"} for m, fp in candidates if m.message_id not in known and fp not in known]
+                     "status": "pending"} for m, fp in candidates
+                    if m.message_id not in known and fp not in known and m.message_id not in announced]
             self.db.insert_ignore(Inbound, rows)
+            for m, fp in candidates:
+                if m.message_id in announced:
+                    dup = fp in known
+                    s.connection().execute(update(Inbound).where(col(Inbound.message_id) == m.message_id).values(
+                        fingerprint=f"dup:{m.message_id}" if dup else fp, payload=None if dup else to_payload(m),
+                        status="done" if dup else "pending", processed_at=now if dup else None))
+                    if dup:
+                        known.add(m.message_id)
         dropped = {m.message_id for m, fp in candidates if m.message_id in known or fp in known}
         if dropped:
             log.info("redelivered messages dropped: %s", ", ".join(sorted(dropped))[:200])

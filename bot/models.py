@@ -91,8 +91,37 @@ class ContactReach(SQLModel, table=True):
     account: str = Field(default="", primary_key=True)
     friend: bool | None = None  # None: not known yet
     refused: str = ""  # the last permanent refusal (not a friend, blocked, deleted), if any
+    refused_at: datetime | None = _dt(default=None)
     last_private_at: datetime | None = _dt(default=None)  # the contact last wrote to this account privately
     updated_at: datetime | None = _dt(default=None)
+
+
+class Friendship(SQLModel, table=True):
+    """A friend request to one bot account and what became of it."""
+
+    __table_args__ = (UniqueConstraint("request_id", "account"),)
+
+    id: int | None = Field(default=None, primary_key=True)  # the number /好友申请 shows
+    request_id: str
+    account: str = ""
+    contact_id: str = Field(index=True)
+    name: str = ""
+    hello: str = ""  # what the requester wrote
+    at: datetime = _dt(index=True)
+    status: str = Field(default="pending", index=True)  # pending | accepting | accepted | ignored
+    accept_at: datetime | None = _dt(default=None)  # when the paced acceptance is due
+    reason: str = ""  # why it was accepted (member of 行管1班, staff, grant code, 学号) or left pending
+    decided_by: str = ""  # "auto" or the admin's contact id
+    decided_at: datetime | None = _dt(default=None)
+
+
+class Newcomer(SQLModel, table=True):
+    """Someone who joined a class group, waiting for the merged welcome."""
+
+    room_id: str = Field(primary_key=True)
+    contact_id: str = Field(primary_key=True)
+    joined_at: datetime = _dt(index=True)
+    status: str = Field(default="pending", index=True)  # pending | welcomed | skipped
 
 
 class RoomMember(SQLModel, table=True):
@@ -163,6 +192,10 @@ class OutboxItem(SQLModel, table=True):
     last_error: str | None = None
     dedupe_key: str | None = Field(default=None, unique=True)
     repeat_marked: bool = False  # sent again after a crash left it unknown whether WeChat had it, and said so
+    action: str = ""  # "" a message; "accept-friend" accepts the friend request `ref` (paced like a send)
+    ref: str | None = None
+    # A private message the contact cannot receive (not a friend …): what to do instead (bot/outbox.Fallback).
+    fallback: dict | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Notice(SQLModel, table=True):

@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.gateways.base import Member, RoomInfo
+from bot.kernel.aliases import clean_name
 from bot.models import Contact, GatewayState, Room, RoomMember, StaffBinding
 from bot.revisions import Cached, Watcher
 from bot.texts import common as texts
@@ -49,6 +50,10 @@ class Person:
     @property
     def is_staff(self) -> bool:
         return bool(self.role & Role.STAFF)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
 
 
 class People:
@@ -132,6 +137,15 @@ class People:
         if staff:
             return staff
         return Person(contact_id, shown_name, Role.STUDENT)
+
+    def name_of(self, contact_id: str) -> str:
+        """How to call a contact in a message to staff: the staff name, else the WeChat name (as last seen)."""
+        staff = self._staff().get(contact_id)
+        if staff:
+            return staff.name
+        with self.db.read() as s:
+            row = s.get(Contact, contact_id)
+        return clean_name(row.name) if row is not None and row.name else contact_id
 
     def staff_ids(self) -> set[str]:
         return set(self._staff())

@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.db import Database
 from bot.gateways.base import Member
-from bot.kernel.aliases import compile_alias_pattern, parse_alias
+from bot.kernel.aliases import clean_name, compile_alias_pattern, parse_alias
 from bot.kernel.tables import Sheet, find_header, read_table
 from bot.models import Ack, Contact, Question, RoomMember, Student
 from bot.revisions import Watcher
@@ -108,13 +108,6 @@ def parse_roster(sheet: Sheet, known_classes: set[str] | None = None) -> tuple[l
         students.append(Student(student_no=no, name=name, class_name=cls, point=get("point"), phone=get("phone"),
                                 major=get("major"), grade=get("grade")))
     return students, errors
-
-
-def clean_name(shown: str) -> str:
-    """A name safe for group messages: 学号-like digit runs removed."""
-    cleaned = re.sub(r"\d{4,13}", "", shown)
-    cleaned = re.sub(r"^[\s\-_—－()（）]+|[\s\-_—－()（）]+$", "", cleaned)
-    return cleaned or shown
 
 
 class Bind(enum.Enum):

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bot.calendar.service import Calendar
     from bot.config import Config
     from bot.digests.service import Digests
+    from bot.friends import Friends
     from bot.handbook.service import Handbook
     from bot.notices.service import Notices
     from bot.people import People
@@ -152,6 +153,10 @@ class Context:
     @property
     def digests(self) -> Digests:
         return self.services.digests
+
+    @property
+    def friends(self) -> Friends:
+        return self.services.friends
 
     @property
     def web(self) -> WebAccess:

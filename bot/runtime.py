@@ -61,6 +61,7 @@ class Runner:
         try:
             await asyncio.to_thread(self._lead)
             await asyncio.to_thread(self.app.services.health.beat)
+            await self.app.check_health()
         except Exception:
             log.exception("heartbeat failed")
 

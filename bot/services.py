@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.accounts import Accounts
+from bot.alerts import Alerts
 from bot.audit import Audit
 from bot.calendar.service import Calendar
 from bot.clock import Clock
@@ -13,6 +14,7 @@ from bot.config import Config
 from bot.confirmations import Confirmations
 from bot.db import Database
 from bot.digests.service import Digests
+from bot.friends import Friends
 from bot.handbook.service import Handbook, IndexCache
 from bot.inbox import Inbox
 from bot.notices.service import Notices
@@ -50,6 +52,8 @@ class Services:
     retention: Retention
     health: Health
     web: WebAccess  # logins to the web console (bot/web)
+    friends: Friends
+    alerts: Alerts
     progress: Progress
     uploads: Uploads
 
@@ -64,8 +68,8 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     """Every service over one database, wired by hand: the order is the dependency order. `account` is the
     WeChat account this process runs ("" when the city runs one)."""
     accounts = Accounts(db, config, clock, account)
-    outbox = Outbox(db, clock, config.outbox, accounts)
     people = People(db, config, clock, account)
+    outbox = Outbox(db, clock, config.outbox, accounts, people)
     roster = Roster(db, config, clock)
     handbook = Handbook(db, config, indexes or IndexCache(), bot_names=(config.gateway.bot_name,), clock=clock)
     calendar = Calendar(db, clock, config, people, outbox)
@@ -76,9 +80,10 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     web = WebAccess(db, clock, config, people)
     progress = Progress(db, clock, config, people, roster, calendar, outbox, accounts)
     uploads = Uploads(db, clock, config, [ProgressUpload(progress)])  # more importers (roster, calendar …) go here
+    staff = Staff(db, clock, config, people, web)
     return Services(
         config=config, clock=clock, db=db, accounts=accounts, outbox=outbox, inbox=inbox, audit=audit,
-        people=people, roster=roster, staff=Staff(db, clock, config, people, web),
+        people=people, roster=roster, staff=staff,
         confirmations=Confirmations(db, clock),
         notices=notices,
         calendar=calendar,
@@ -88,6 +93,8 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         retention=Retention(db, clock, config.retention, inbox, outbox, audit),
         health=Health(db, clock, config.gateway.kind, account),
         web=web,
+        friends=Friends(db, clock, config, people, roster, staff, accounts, outbox),
+        alerts=Alerts(db, clock, config, account),
         progress=progress,
         uploads=uploads,
     )

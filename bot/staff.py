@@ -30,6 +30,12 @@ def looks_like_code(text: str) -> bool:
     return bool(CODE.match(text))
 
 
+def find_code(text: str) -> str | None:
+    """A grant code written somewhere in a text (a friend request's greeting)."""
+    m = re.search(r"BZ-?[A-Z0-9]{4}-?[A-Z0-9]{4}", text or "", re.I)
+    return m.group() if m else None
+
+
 def canonical_code(text: str) -> str:
     """'bz abcd efgh' -> 'BZ-ABCD-EFGH'."""
     raw = re.sub(r"[^A-Z0-9]", "", text.upper())

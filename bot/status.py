@@ -29,6 +29,7 @@ class Health:
         self.last_received: datetime | None = None
         self.last_sent: datetime | None = None
         self.last_beat: datetime | None = None
+        self.connected_at: datetime | None = None  # when this process last connected
         self._lock = threading.Lock()
 
     def received(self, at: datetime) -> None:
@@ -41,6 +42,7 @@ class Health:
 
     def connection(self, up: bool, self_id: str = "") -> None:
         now = self.clock.now()
+        self.connected_at = now if up else None
         with self.db.tx() as s:
             row = self._row(s)
             row.connected, row.since, row.heartbeat_at = up, now, now
@@ -49,6 +51,12 @@ class Health:
                 revisions.bump(self.db, "bots")  # every process learns this account's own contact id
             s.add(row)
         self.last_beat = now
+
+    def quiet_since(self) -> datetime | None:
+        """Since when nothing came in or went out on a live connection (None when not connected)."""
+        if self.connected_at is None:
+            return None
+        return max(t for t in (self.connected_at, self.last_received, self.last_sent) if t is not None)
 
     def next_beat(self, now: datetime) -> datetime:
         return now if self.last_beat is None else self.last_beat + HEARTBEAT

@@ -2,6 +2,7 @@
 what to do then. APScheduler only wakes the engine; the delivery log decides what is sent."""
 
 from schedules.digests import DIGESTS
+from schedules.friends import FRIEND_REQUESTS
 from schedules.nudges import NUDGES
 from schedules.progress import CHASE, PROGRESS_REPORT
 from schedules.questions import FORWARD_QUESTIONS
@@ -9,6 +10,6 @@ from schedules.reminders import REMINDERS
 from schedules.retention import RETENTION
 from schedules.uploads import UPLOADS
 
-JOBS = [REMINDERS, NUDGES, FORWARD_QUESTIONS, DIGESTS, RETENTION, CHASE, PROGRESS_REPORT, UPLOADS]
+JOBS = [REMINDERS, NUDGES, FORWARD_QUESTIONS, DIGESTS, RETENTION, CHASE, PROGRESS_REPORT, UPLOADS, FRIEND_REQUESTS]
 
 __all__ = ["JOBS"]

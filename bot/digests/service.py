@@ -17,11 +17,12 @@ from bot.config import ClassGroup, Config, CoordinatorGroup
 from bot.db import Database
 from bot.deliveries import claim
 from bot.digests.figures import BEHIND_AT, ClassFigures, Figures, NoticeFigures, compute, per_notice
+from bot.kernel.aliases import clean_name
 from bot.kernel.enums import SCHEDULED_PERIODS, DeliveryStatus, Period
 from bot.models import Delivery
 from bot.outbox import PRIORITY_BULK, Outbox
 from bot.people import People, Person
-from bot.roster import Roster, clean_name
+from bot.roster import Roster
 from bot.texts import digests as texts
 
 log = logging.getLogger("banzhu.digests")

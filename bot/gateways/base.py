@@ -68,8 +68,23 @@ class Outgoing:
     file_path: str | None = None
 
 
+@dataclass(frozen=True)
+class FriendRequest:
+    """Someone asks the bot's account to be friends (WeChat 好友申请), with what they wrote."""
+
+    request_id: str
+    contact: Member
+    hello: str = ""
+    time: datetime | None = None
+
+
 class GatewayError(Exception):
     """The platform did not take a message; the outbox will retry."""
+
+
+class GatewayRefused(GatewayError):
+    """The platform will never deliver this to that contact as things stand: not a friend, blocked, deleted.
+    Not retried; the outbox's fallback takes over."""
 
 
 class GatewayThrottled(GatewayError):
@@ -85,6 +100,16 @@ def looks_throttled(error: str) -> bool:
     return any(sign in text for sign in THROTTLE_SIGNS)
 
 
+REFUSAL_SIGNS = ("不是好友", "非好友", "not friend", "not a friend", "拉黑", "拒收", "blocked", "删除", "deleted",
+                 "开启了朋友验证", "friend verification")
+
+
+def looks_refused(error: str) -> bool:
+    """Whether a platform error says the contact cannot be reached privately (not a friend, blocked, deleted)."""
+    text = error.lower()
+    return any(sign in text for sign in REFUSAL_SIGNS)
+
+
 @dataclass
 class GatewayEvents:
     """Callbacks the core gives a gateway."""
@@ -92,6 +117,14 @@ class GatewayEvents:
     on_message: Callable[[Incoming], Awaitable[object]]
     on_room_change: Callable[[RoomInfo], Awaitable[None]] = field(default=lambda room: _noop())
     on_connection: Callable[[bool], Awaitable[None]] = field(default=lambda up: _noop())
+    on_friend_request: Callable[[FriendRequest], Awaitable[None]] = field(default=lambda request: _noop())
+    on_friend_added: Callable[[Member], Awaitable[None]] = field(default=lambda contact: _noop())
+    # A message announced by id, before anything about it is read (journaled at once); one that turned out not to
+    # be for the core (the bot's own echo) is then `on_ignored`.
+    on_arrival: Callable[[str], Awaitable[None]] = field(default=lambda message_id: _noop())
+    on_ignored: Callable[[str], Awaitable[None]] = field(default=lambda message_id: _noop())
+    # The account needs a person: "logout" (logged out), "scan" (a QR code must be scanned; detail: its URL).
+    on_account: Callable[[str, str], Awaitable[None]] = field(default=lambda kind, detail: _noop())
 
 
 async def _noop() -> None:
@@ -119,4 +152,16 @@ class Gateway(Protocol):
     async def verify(self, message: Outgoing, since: datetime) -> bool | None:
         """Whether WeChat has this message from us since `since` (a crash hit while it was being sent): True,
         False, or None when the platform cannot tell."""
+        ...
+
+    async def accept_friend(self, request_id: str) -> None:
+        """Accept a friend request; raise GatewayError when the platform does not."""
+        ...
+
+    async def fetch(self, message_id: str) -> Incoming | None:
+        """A message by id (one announced before a crash), or None when it is gone or not for the core."""
+        ...
+
+    async def reconnect(self) -> None:
+        """Drop the connection and connect again (the watchdog's remedy for a silent connection)."""
         ...

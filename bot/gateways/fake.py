@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import Clock
-from bot.gateways.base import GatewayError, GatewayEvents, GatewayThrottled, Member, Outgoing, RoomInfo
+from bot.gateways.base import (
+    FriendRequest,
+    GatewayError,
+    GatewayEvents,
+    GatewayRefused,
+    GatewayThrottled,
+    Incoming,
+    Member,
+    Outgoing,
+    RoomInfo,
+)
 
 BOT_ID = "wxid_banzhu_bot"
 
@@ -48,6 +58,10 @@ class FakeGateway:
         self.fail_next = 0  # the next n sends fail (network)
         self.throttle_next = 0  # the next n sends are refused as too frequent
         self.can_verify = True  # whether verify() can look at what was delivered
+        self.not_friends: set[str] = set()  # contacts a private message cannot reach (WeChat: not a friend)
+        self.requests: dict[str, FriendRequest] = {}  # friend requests waiting, by id
+        self.accepted: list[str] = []  # friend requests the bot accepted, in order
+        self.reconnects = 0
         self.events: GatewayEvents | None = None
         self._ids = itertools.count(1)
 
@@ -67,9 +81,31 @@ class FakeGateway:
             return None
         return any(s.message == message and s.time >= since for s in self.sent)
 
+    async def accept_friend(self, request_id: str) -> None:
+        if not self.connected:
+            raise GatewayError("not connected")
+        request = self.requests.pop(request_id, None)
+        if request is None:
+            raise GatewayError(f"unknown friend request {request_id}")
+        self.accepted.append(request_id)
+        self.not_friends.discard(request.contact.contact_id)
+        self.contacts[request.contact.contact_id] = request.contact.name
+        if self.events is not None:
+            await self.events.on_friend_added(request.contact)
+
+    async def fetch(self, message_id: str) -> Incoming | None:
+        return None  # the fake announces nothing ahead of the message itself
+
+    async def reconnect(self) -> None:
+        self.reconnects += 1
+        if self.events is not None:
+            await self.events.on_connection(True)
+
     async def send(self, message: Outgoing) -> str:
         if not self.connected:
             raise GatewayError("not connected")
+        if message.contact_id in self.not_friends:
+            raise GatewayRefused("对方不是你的好友 (simulated)")
         if self.throttle_next > 0:
             self.throttle_next -= 1
             raise GatewayThrottled("操作过于频繁，请稍后再试 (simulated)")

@@ -10,19 +10,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.gateways.base import (
+    FriendRequest,
     GatewayError,
     GatewayEvents,
+    GatewayRefused,
     GatewayThrottled,
     Incoming,
     Member,
     Outgoing,
     RoomInfo,
+    looks_refused,
     looks_throttled,
 )
 from bot.gateways.wechat_text import parse_text
@@ -39,8 +44,11 @@ def _timestamp(value: float | int | None) -> datetime:
 
 class WechatyGateway:
     def __init__(self, clock: Clock, *, token: str, endpoint: str, bot_name: str = "班助",
-                 reconnect_min: float = 2.0, reconnect_max: float = 300.0) -> None:
+                 reconnect_min: float = 2.0, reconnect_max: float = 300.0, incoming: Path | None = None,
+                 friend_check: bool = True) -> None:
         self.clock = clock
+        self.incoming = incoming or Path("data/incoming")  # where images and files people send are saved
+        self.friend_check = friend_check
         self.token = token
         self.endpoint = endpoint
         self.bot_name = bot_name
@@ -75,7 +83,8 @@ class WechatyGateway:
                                              "or the endpoint key; without it wechaty would look the token "
                                              "up on a public server", f"{where}.endpoint")
         return cls(clock, token=token, endpoint=endpoint, bot_name=config.gateway.bot_name,
-                   reconnect_min=w.reconnect_min.total_seconds(), reconnect_max=w.reconnect_max.total_seconds())
+                   reconnect_min=w.reconnect_min.total_seconds(), reconnect_max=w.reconnect_max.total_seconds(),
+                   incoming=config.path(config.files.incoming), friend_check=w.friend_check)
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     async def start(self, events: GatewayEvents) -> None:
@@ -136,11 +145,23 @@ class WechatyGateway:
             async def on_error(self, payload: Any) -> None:
                 log.warning("puppet error: %s", payload)
 
+            async def on_friendship(self, friendship: Any) -> None:
+                await gateway._on_friendship(friendship)
+
+            async def on_scan(self, qr_code: str, status: Any, data: Any = None) -> None:
+                await gateway._on_scan(qr_code, status)
+
         options = WechatyOptions(puppet="wechaty-puppet-service",
                                  puppet_options=PuppetOptions(token=self.token, end_point=self.endpoint))
         bot = Bot(options)
         self._bot = bot
         await bot.init_puppet()
+
+        async def arrival(payload: Any) -> None:  # registered first: runs before wechaty reads the message
+            if self._events is not None and getattr(payload, "message_id", None):
+                await self._events.on_arrival(payload.message_id)
+
+        bot.puppet.on("message", arrival)
         await bot.init_puppet_event_bridge(bot.puppet)
         log.info("connecting to the puppet service at %s", self.endpoint)
         await bot.puppet.start()  # returns when the event stream ends (server gone, network down)
@@ -173,6 +194,35 @@ class WechatyGateway:
         self.connected = False
         if was and self._events:
             await self._events.on_connection(False)
+        if self._events:
+            await self._events.on_account("logout", "")
+        # wechaty 0.10.7 ignores a second login on the same connection: start a fresh one to see the next login.
+        asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(self._disconnect()))
+
+    async def _on_scan(self, qr_code: str, status: Any) -> None:
+        log.warning("WeChat asks for a QR code scan (%s)", getattr(status, "name", status))
+        if self._events and qr_code:
+            await self._events.on_account("scan", qr_code)
+
+    async def _on_friendship(self, friendship: Any) -> None:
+        """A friend request (passed to the core to decide), or a friendship confirmed (the contact is reachable)."""
+        if self._events is None:
+            return
+        try:
+            from bot.gateways.wechaty_compat import FriendshipType
+
+            await friendship.ready()
+            contact = friendship.contact()
+            await contact.ready(force_sync=True)
+            who = Member(contact.contact_id, contact.name or contact.contact_id)
+            kind = friendship.type()
+            if kind == FriendshipType.FRIENDSHIP_TYPE_RECEIVE:
+                await self._events.on_friend_request(FriendRequest(friendship.friendship_id, who,
+                                                                   friendship.hello() or "", self.clock.now()))
+            elif kind == FriendshipType.FRIENDSHIP_TYPE_CONFIRM:
+                await self._events.on_friend_added(who)
+        except Exception:
+            log.exception("could not read friendship event %s", getattr(friendship, "friendship_id", "?"))
 
     async def _on_message(self, msg: Any) -> None:
         if self._events is None:
@@ -181,9 +231,19 @@ class WechatyGateway:
             incoming = await self._incoming(msg)
         except Exception:
             log.exception("could not read message %s", getattr(msg, "message_id", "?"))
-            return
+            return  # stays journaled as arrived: read again after the next restart
         if incoming is not None:
             await self._events.on_message(incoming)
+        else:
+            await self._events.on_ignored(msg.message_id)
+
+    async def fetch(self, message_id: str) -> Incoming | None:
+        """Read a message announced before a crash (the puppet service keeps recent messages)."""
+        if self._bot is None:
+            return None
+        msg = self._bot.Message.load(message_id)
+        await msg.ready()
+        return await self._incoming(msg)
 
     async def _incoming(self, msg: Any) -> Incoming | None:
         if msg.is_self():
@@ -197,13 +257,35 @@ class WechatyGateway:
             await room.ready()
             info = RoomInfo(room.room_id, await room.topic())
             alias = await room.alias(talker) or ""
+        sender = Member(talker.contact_id, talker.name or talker.contact_id, alias)
+        when = _timestamp(msg.payload.timestamp)
+        saved = await self._save_file(msg)
+        if saved is not None:
+            kind, path, name = saved
+            return Incoming(message_id=msg.message_id, time=when, sender=sender, text="", room=info, kind=kind,
+                            file_path=str(path), file_name=name)
         parsed = parse_text(msg.text() or "")
         mentions: tuple[str, ...] = ()
         if room is not None and parsed.kind == "text":
             mentions = tuple(c.contact_id for c in await msg.mention_list())
-        return Incoming(message_id=msg.message_id, time=_timestamp(msg.payload.timestamp),
-                        sender=Member(talker.contact_id, talker.name or talker.contact_id, alias), text=parsed.text,
-                        room=info, mentions=mentions, quote=parsed.quote, kind=parsed.kind)
+        return Incoming(message_id=msg.message_id, time=when, sender=sender, text=parsed.text, room=info,
+                        mentions=mentions, quote=parsed.quote, kind=parsed.kind)
+
+    async def _save_file(self, msg: Any) -> tuple[str, Path, str] | None:
+        """An image or a file: saved under `incoming` as <message id>_<name>; (kind, path, name as sent)."""
+        from bot.gateways.wechaty_compat import MessageType
+
+        kinds = {MessageType.MESSAGE_TYPE_IMAGE: "image", MessageType.MESSAGE_TYPE_ATTACHMENT: "file"}
+        kind = kinds.get(msg.type())
+        if kind is None:
+            return None
+        box = await msg.to_file_box()
+        name = Path(box.name or f"{msg.message_id}.{'jpg' if kind == 'image' else 'bin'}").name
+        safe = re.sub(r"[^\w.\-\u4e00-\u9fff（）()]+", "_", name)[-120:] or "file"
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        path = self.incoming / f"{re.sub(r'[^A-Za-z0-9_-]', '', msg.message_id)[:40]}_{safe}"
+        await box.to_file(str(path), overwrite=True)
+        return kind, path, name
 
     async def _on_room_change(self, room: Any) -> None:
         if self._events is None:
@@ -235,6 +317,22 @@ class WechatyGateway:
         nothing), so whether a message caught by a crash went out cannot be told: the courier resends it marked."""
         return None
 
+    async def accept_friend(self, request_id: str) -> None:
+        if not self.connected or self._bot is None:
+            raise GatewayError("WeChat is not connected")
+        try:
+            friendship = self._bot.Friendship.load(request_id)
+            await friendship.ready()
+            await friendship.accept()
+        except Exception as exc:
+            kind = GatewayThrottled if looks_throttled(str(exc)) else GatewayError
+            raise kind(f"{type(exc).__name__}: {exc}") from exc
+
+    async def reconnect(self) -> None:
+        """The watchdog's remedy: end the stream; the supervisor connects again."""
+        log.warning("reconnecting to the puppet service (watchdog)")
+        await self._disconnect()
+
     async def send(self, message: Outgoing) -> str:
         if not self.connected or self._bot is None:
             raise GatewayError("WeChat is not connected")
@@ -245,6 +343,9 @@ class WechatyGateway:
             else:
                 target = bot.Contact.load(message.contact_id)
             await target.ready()
+            if not message.room_id and self.friend_check and target.payload is not None \
+                    and getattr(target.payload, "friend", None) is False:
+                raise GatewayRefused("not a friend of this account")
             if message.file_path:
                 from bot.gateways.wechaty_compat import FileBox
 
@@ -256,7 +357,9 @@ class WechatyGateway:
         except GatewayError:
             raise
         except Exception as exc:
-            kind = GatewayThrottled if looks_throttled(str(exc)) else GatewayError
+            text = str(exc)
+            kind = GatewayThrottled if looks_throttled(text) else GatewayRefused if (
+                message.contact_id and looks_refused(text)) else GatewayError
             raise kind(f"{type(exc).__name__}: {exc}") from exc
         return getattr(result, "message_id", "") or ""
 

@@ -15,7 +15,8 @@ from wechaty_puppet.schemas.puppet import PuppetOptions
 PuppetOptions.__hash__ = object.__hash__  # type: ignore[assignment,method-assign,unused-ignore]  # untyped lib
 
 import wechaty  # noqa: E402
-from wechaty import Contact, Message, Room, Wechaty, WechatyOptions  # noqa: E402
+from wechaty import Contact, FriendshipType, Message, MessageType, Room, Wechaty, WechatyOptions  # noqa: E402
 from wechaty_puppet import FileBox  # noqa: E402
 
-__all__ = ["Contact", "FileBox", "Message", "PuppetOptions", "Room", "Wechaty", "WechatyOptions", "wechaty"]
+__all__ = ["Contact", "FileBox", "FriendshipType", "Message", "MessageType", "PuppetOptions", "Room", "Wechaty",
+           "WechatyOptions", "wechaty"]

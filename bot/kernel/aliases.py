@@ -47,3 +47,10 @@ def parse_alias(alias: str, patterns: tuple[re.Pattern[str], ...] | None = None)
 
 
 _DEFAULT_COMPILED = tuple(compile_alias_pattern(p) for p in DEFAULT_ALIAS_PATTERNS)
+
+
+def clean_name(shown: str) -> str:
+    """A name safe for group messages: 学号-like digit runs removed."""
+    cleaned = re.sub(r"\d{4,13}", "", shown)
+    cleaned = re.sub(r"^[\s\-_—－()（）]+|[\s\-_—－()（）]+$", "", cleaned)
+    return cleaned or shown

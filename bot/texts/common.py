@@ -16,3 +16,8 @@ ROLE_NAMES = {"student": "学生", "teacher": "老师", "coordinator": "教学�
 PLACE_NAMES = {"class": "班级群", "coordinator": "负责人群", "private": "私聊"}
 POSSIBLE_REPEAT = "（班助刚才意外中断，这条消息可能重复，已收到请忽略）"
 REPEATS_TO_ADMINS = "【班助】刚才意外中断时，有 {n} 条消息不能确定是否已经发出，已重新发送并标注“可能重复”。"
+
+# -- private messages the account cannot deliver (not a friend, blocked, deleted) ----------------------------------
+A_FILE = "（一个文件，见下）"
+UNREACHABLE_TO_ADMINS = "【班助·转给管理员】这条消息无法私聊发给 {name}（还不是班助的微信好友），请转告，并请其先加班助为好友：\n{text}"
+NOT_DELIVERED = "抱歉，消息无法私聊发给 {name}（还不是班助的微信好友），已转给管理员。请先加班助为好友。"

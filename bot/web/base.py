@@ -24,8 +24,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.kernel.aliases import clean_name
 from bot.people import ROLE_NAMES, Person, Role
-from bot.roster import clean_name
 from bot.services import Services
 from bot.texts import web as texts
 from bot.web import format as fmt

@@ -105,7 +105,7 @@ def test_migration_from_schema_1(database):
     assert "in_private" in columns["question"] and {"payload", "status"} <= columns["inbound"]
     assert "account" in columns["outboxitem"] and "meta" not in inspect(again.engine).get_table_names()
     with again.tx() as s:
-        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 7
+        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 8
         assert sorted(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == 7))) == ["a", "b"]
         assert s.get(Notice, 7).expected_count == 2 and s.get(Notice, 7).ack_count == 0
         assert s.get(Revision, "calendar").revision == 4 and s.get(SenderState, "").slowdown == 2
@@ -152,7 +152,10 @@ def test_retention_deletes_old_working_records_but_never_pending_messages(databa
     from bot.config import load_config
     from tests.conftest import ROOT
 
-    outbox = Outbox(database, clock, OutboxConfig(), Accounts(database, load_config(ROOT / "config.yaml"), clock))
+    from bot.people import People
+
+    config = load_config(ROOT / "config.yaml")
+    outbox = Outbox(database, clock, OutboxConfig(), Accounts(database, config, clock), People(database, config, clock))
     with database.tx() as s:
         for when, tag in ((old, "old"), (now - timedelta(days=1), "new")):
             s.add(Inbound(message_id=tag, fingerprint=tag, at=when, status="done"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.kernel.aliases import clean_name
 from bot.questions import QuestionError
-from bot.roster import clean_name
 from bot.texts import questions as qtexts
 from bot.texts import web as texts
 from bot.web.base import Req, not_found, page
