@@ -115,3 +115,14 @@ class Accounts:
             rows = s.exec(select(ContactReach).where(col(ContactReach.contact_id).in_(contact_ids),
                                                      ContactReach.refused == "")).all()
         return {r.contact_id for r in rows if r.friend or r.last_private_at}
+
+    def relinked(self, old: str, new: str) -> None:
+        """A contact id changed (a re-login): what is known about reaching them follows, unless the new id
+        already says otherwise."""
+        with self.db.tx() as s:
+            for row in s.exec(select(ContactReach).where(ContactReach.contact_id == old)).all():
+                if s.get(ContactReach, (new, row.account)) is None:
+                    s.add(ContactReach(contact_id=new, account=row.account, friend=row.friend, refused=row.refused,
+                                       refused_at=row.refused_at, last_private_at=row.last_private_at,
+                                       updated_at=row.updated_at))
+                s.delete(row)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import ClassGroup, Config
 from bot.courier import Courier
 from bot.db import Database
 from bot.gateways.base import FriendRequest, Gateway, GatewayEvents, Incoming, Member, RoomInfo
@@ -193,9 +193,17 @@ class App:
         self.on_activity()
 
     def _room_changed(self, room: RoomInfo) -> None:
-        people = self.services.people
-        if room.members and people.group_for_room(room) is not None:
-            people.sync_room(room)
+        services = self.services
+        group = services.people.group_for_room(room) if room.members else None
+        if group is None:
+            return
+        sync = services.people.sync_room(room)
+        relinked: set[str] = set()
+        if sync.left or sync.new:  # a re-login may have changed contact ids: follow the people first
+            relinked = {new for _old, new in services.identity.relink_changed_ids()}
+        newcomers = [m for m in sync.new if m.contact_id not in relinked]
+        if isinstance(group, ClassGroup) and newcomers and not sync.first:
+            services.welcome.joined(room.room_id, group, newcomers)
 
     async def connection_changed(self, up: bool) -> None:
         log.info("gateway %s", "connected" if up else "disconnected")
@@ -266,10 +274,9 @@ class App:
         quiet = services.health.quiet_since()
         if not self.gateway.connected or quiet is None or now - quiet < cfg.watchdog_after:
             return
-        due = await asyncio.to_thread(self.courier.next_wake)
-        if due is None or due > now:
-            return
         waiting = await asyncio.to_thread(services.outbox.pending_count, self.courier.account)
+        if not waiting:
+            return
         log.warning("watchdog: connected but nothing in or out since %s with %s waiting: reconnecting", quiet, waiting)
         await asyncio.to_thread(services.alerts.watchdog, quiet, waiting)
         services.health.connected_at = now  # give the new connection its own grace period

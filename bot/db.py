@@ -208,20 +208,33 @@ def read_schema_version(conn: Any) -> int | None:
     return None
 
 
+SCHEMA_LOCK = 0x62616E7A  # a PostgreSQL advisory lock key ("banz"): one process sets the schema up at a time
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and apply pending migrations."""
-    with engine.connect() as probe:
-        existing = read_schema_version(probe)
-    SQLModel.metadata.create_all(engine)
-    with Session(engine) as s:
-        conn = s.connection()
-        current = existing if existing is not None else SCHEMA_VERSION
-        for version in sorted(v for v in MIGRATIONS if v > current):
-            MIGRATIONS[version](conn)
-        row = s.get(models.SchemaInfo, 1) or models.SchemaInfo(id=1, version=SCHEMA_VERSION)
-        row.version = SCHEMA_VERSION
-        s.add(row)
-        s.commit()
+    """Create missing tables and apply pending migrations, in one transaction that other processes starting at the
+    same moment wait for (a PostgreSQL advisory lock; SQLite's BEGIN IMMEDIATE): a city's processes start together."""
+    with engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK})
+            conn.commit()
+        try:
+            with conn.begin():
+                existing = read_schema_version(conn)
+                SQLModel.metadata.create_all(conn)
+                current = existing if existing is not None else SCHEMA_VERSION
+                for version in sorted(v for v in MIGRATIONS if v > current):
+                    MIGRATIONS[version](conn)
+                with Session(bind=conn) as s:
+                    row = s.get(models.SchemaInfo, 1) or models.SchemaInfo(id=1, version=SCHEMA_VERSION)
+                    row.version = SCHEMA_VERSION
+                    s.add(row)
+                    s.flush()
+        finally:
+            if postgres:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK})
+                conn.commit()
 
 
 class Database:
@@ -242,6 +255,12 @@ class Database:
     @property
     def in_tx(self) -> bool:
         return getattr(self._local, "session", None) is not None
+
+    def serialise(self, session: Session, topic: str) -> None:
+        """Inside a transaction: wait until no other process holds `topic` (until this transaction ends). SQLite's
+        BEGIN IMMEDIATE already serialises writers; PostgreSQL takes a transaction-scoped advisory lock."""
+        if not self.is_sqlite:
+            session.connection().execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": topic})
 
     @contextmanager
     def tx(self) -> Iterator[Session]:

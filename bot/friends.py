@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 
+from bot import revisions
 from bot.accounts import Accounts
 from bot.clock import Clock
 from bot.config import Config
@@ -26,6 +27,7 @@ from bot.gateways.base import FriendRequest, Member
 from bot.models import Delivery, Friendship, RoomMember
 from bot.outbox import PRIORITY_BULK, Outbox
 from bot.people import People, Person
+from bot.revisions import Cached, Watcher
 from bot.roster import Bind, Roster
 from bot.staff import Redeem, Staff, find_code
 from bot.texts import friends as texts
@@ -53,6 +55,14 @@ class Friends:
         self.staff = staff
         self.accounts = accounts
         self.outbox = outbox
+        # Whether any request waits (the daily list's job asks on every wake): kept until one changes.
+        self._waiting = Cached(lambda: bool(self.pending()), Watcher(db, clock, "friends"))
+        self._reported_day = ""
+
+    def _changed(self) -> None:
+        revisions.bump(self.db, "friends")
+        self._waiting.invalidate()
+        self.db.on_rollback(self._waiting.invalidate)
 
     # -- requests ------------------------------------------------------------------------------------------------
     def requested(self, request: FriendRequest) -> Friendship:
@@ -74,6 +84,7 @@ class Friends:
             if decision.accept and self.cfg.auto_accept:
                 self._accept(s, row, "auto", now)
             s.add(row)
+            self._changed()
         log.info("friend request from %s (%s): %s", request.contact.contact_id, decision.reason or "no rule",
                  row.status)
         return row
@@ -152,6 +163,7 @@ class Friends:
                 row.reason = row.reason or texts.REASON_ADMIN.format(name=admin.name)
                 self._accept(s, row, admin.contact_id, now)
                 done.append(row)
+            self._changed()
         return done
 
     def ignore(self, numbers: list[int], admin: Person) -> int:
@@ -162,6 +174,7 @@ class Friends:
             for row in rows:
                 row.status, row.decided_by, row.decided_at = "ignored", admin.contact_id, now
                 s.add(row)
+            self._changed()
         return len(rows)
 
     # -- confirmed -----------------------------------------------------------------------------------------------
@@ -177,6 +190,7 @@ class Friends:
                                                        col(Friendship.status).in_(("pending", "accepting")))):
                 row.status = "accepted"
                 s.add(row)
+                self._changed()
             person = self.people.person(contact.contact_id, contact.name)
             self.outbox.enqueue(text=texts.WELCOME_STAFF if person.is_staff else texts.WELCOME,
                                 contact_id=contact.contact_id, account=account,
@@ -185,13 +199,17 @@ class Friends:
     # -- the daily list ------------------------------------------------------------------------------------------
     def next_report_due(self, now: datetime) -> datetime | None:
         """Today's report time while requests wait and today's list has not gone out; else tomorrow's."""
-        if self.cfg.report is None or not self.pending():
+        if self.cfg.report is None or not self._waiting.get():
             return None
         local = now.astimezone(self.config.tz)
+        day = local.date().isoformat()
         due = datetime.combine(local.date(), self.cfg.report, tzinfo=self.config.tz)
-        with self.db.read() as s:
-            done = s.get(Delivery, f"friend-requests:{local.date().isoformat()}") is not None
-        return due + timedelta(days=1) if done else due
+        if self._reported_day != day:
+            with self.db.read() as s:
+                if s.get(Delivery, f"friend-requests:{day}") is None:
+                    return due
+            self._reported_day = day
+        return due + timedelta(days=1)
 
     def report(self, now: datetime) -> int:
         """Send the admins the list of pending requests, once a day; returns how many were listed."""

@@ -186,6 +186,17 @@ class Outbox:
                 OutboxItem.status == SendStatus.FAILED, OutboxItem.created_at >= since,
                 col(OutboxItem.last_error).startswith("unreachable:"))).one()
 
+    def relinked(self, old: str, new: str) -> None:
+        """A contact id changed (a re-login): messages still waiting for them (or @-mentioning them) follow."""
+        with self.db.tx() as s:
+            for item in s.exec(select(OutboxItem).where(col(OutboxItem.status).in_(
+                    (SendStatus.PENDING, SendStatus.UNCERTAIN)))).all():
+                if item.contact_id == old or old in (item.mentions or []):
+                    if item.contact_id == old:
+                        item.contact_id = new
+                    item.mentions = [new if m == old else m for m in item.mentions or []]
+                    s.add(item)
+
     def pending_count(self, account: str | None = None) -> int:
         with self.db.read() as s:
             q = select(func.count()).select_from(OutboxItem).where(

@@ -10,7 +10,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from bot import revisions
@@ -56,6 +58,16 @@ class Person:
         return self.role == Role.ADMIN
 
 
+@dataclass(frozen=True)
+class RoomSync:
+    """What a member-list sync changed."""
+
+    first: bool  # the room had no stored members: everyone is "new" only to the bot
+    new: list[Member]  # never seen in this room before
+    back: list[str]  # seen before, left, here again
+    left: list[str]
+
+
 class People:
     """Staff bindings, room bindings and memberships."""
 
@@ -70,6 +82,7 @@ class People:
         self._rooms: dict[str, tuple[str, str | None]] = {}  # room id -> (topic, group name)
         self._members: dict[tuple[str | None, str], tuple[str, str]] = {}  # (room, contact) -> (name, alias)
         self.ambiguous: dict[str, set[str]] = {}  # group -> other room ids whose topic also matches it
+        self.identity_listeners: list[Callable[[str, str], None]] = []  # (old id, new id) after a re-login
         self.bot_ids: set[str] = set()  # this process's own contact id (set at login): never a member, never staff
         # Every account's own contact id (a city's bots sit in each other's groups when they move)
         self._all_bots = Cached(self._bots_of_every_account, Watcher(db, clock, "bots"))
@@ -92,6 +105,7 @@ class People:
         now = self.clock.now()
         wanted = {s.id: s for s in self.config.staff if s.id}
         with self.db.tx() as s:
+            self.db.serialise(s, "config-staff")  # a city's processes start together
             for row in s.exec(select(StaffBinding).where(StaffBinding.source == "config")):
                 if row.contact_id not in wanted:
                     s.delete(row)
@@ -265,8 +279,8 @@ class People:
                     m.active, m.left_at = True, None
                     s.add(m)
 
-    def sync_room(self, room: RoomInfo) -> list[Member]:
-        """Make the stored member list match the platform's (joins and leaves); returns the contacts who joined."""
+    def sync_room(self, room: RoomInfo) -> RoomSync:
+        """Make the stored member list match the platform's (joins and leaves)."""
         with self._lock:
             for key in [k for k in self._members if k[0] == room.room_id]:
                 del self._members[key]
@@ -278,6 +292,7 @@ class People:
         current = {m.contact_id: m for m in room.members}
         with self.db.tx() as s:
             stored = {m.contact_id: m for m in s.exec(select(RoomMember).where(RoomMember.room_id == room.room_id))}
+            first = not stored
             for cid, m in current.items():
                 c = s.get(Contact, cid) or Contact(contact_id=cid, name=m.name, updated_at=now)
                 c.name = m.name
@@ -303,7 +318,65 @@ class People:
         with self._lock:
             for cid, m in current.items():
                 self._members[(room.room_id, cid)] = (m.name, m.alias)
-        return joined
+        return RoomSync(first, [m for m in joined if m.contact_id not in back], back, left)
+
+    # -- identity across a re-login ------------------------------------------------------------------------------
+    def relink_candidates(self, now: datetime, window: timedelta = timedelta(days=1)) -> list[tuple[str, str]]:
+        """(old id, new id) pairs for people whose contact id changed (a puppet logged in again): the old id left
+        every room it was in within `window` and is active nowhere; the new id joined exactly those rooms within
+        `window`, with the same WeChat name and 群昵称 in each; and in every one of those rooms the match is unique
+        both ways. Staff and bots are never matched (staff re-bind with a code)."""
+        since = now - window
+        skip = self.not_members()
+        with self.db.read() as s:
+            rows = s.exec(select(RoomMember, Contact.name).join(Contact, col(Contact.contact_id) == col(RoomMember.contact_id))
+                          .where(or_(and_(col(RoomMember.active) == False, col(RoomMember.left_at) >= since),  # noqa: E712
+                                     and_(col(RoomMember.active) == True, col(RoomMember.joined_at) >= since)))).all()  # noqa: E712
+            if not rows:
+                return []
+            ids = {m.contact_id for m, _ in rows}
+            veterans = set(s.exec(select(RoomMember.contact_id).where(col(RoomMember.contact_id).in_(ids),
+                                                                     col(RoomMember.joined_at) < since)))
+            active_anywhere = set(s.exec(select(RoomMember.contact_id).where(col(RoomMember.contact_id).in_(ids),
+                                                                            col(RoomMember.active) == True)))  # noqa: E712
+        gone: dict[str, dict[str, tuple[str, str]]] = {}
+        fresh: dict[str, dict[str, tuple[str, str]]] = {}
+        for m, name in rows:
+            if m.contact_id in skip:
+                continue
+            key = (name, m.alias)
+            if not m.active and m.contact_id not in active_anywhere:
+                gone.setdefault(m.contact_id, {})[m.room_id] = key
+            elif m.active and m.contact_id not in veterans:
+                fresh.setdefault(m.contact_id, {})[m.room_id] = key
+        pairs = []
+        for old, rooms in gone.items():
+            matches = [new for new, theirs in fresh.items() if theirs == rooms]
+            rivals = [o for o, r in gone.items() if o != old and any(r.get(room) == key for room, key in rooms.items())]
+            twins = [n for n, theirs in fresh.items() if n not in matches
+                     and any(theirs.get(room) == key for room, key in rooms.items())]
+            if len(matches) == 1 and not rivals and not twins:
+                pairs.append((old, matches[0]))
+        return pairs
+
+    def relink(self, old: str, new: str) -> list[str]:
+        """Move a person from their old contact id to the new one: room memberships keep their history (when
+        they joined), and every feature moves its records (`identity_listeners`). Returns the rooms concerned."""
+        with self.db.tx() as s:
+            rooms = []
+            for row in s.exec(select(RoomMember).where(RoomMember.contact_id == old)).all():
+                mine = s.get(RoomMember, (row.room_id, new))
+                if mine is not None:
+                    mine.joined_at = min(mine.joined_at, row.joined_at)
+                    s.add(mine)
+                    rooms.append(row.room_id)
+                s.delete(row)
+            s.flush()
+            for listener in self.identity_listeners:
+                listener(old, new)
+        self.invalidate_caches()
+        self.db.on_rollback(self.invalidate_caches)
+        return rooms
 
     def members(self, room_id: str) -> list[Member]:
         """Active members of a room, with their names and aliases."""

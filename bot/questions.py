@@ -86,6 +86,13 @@ class Questions:
         with self._lock:
             self._recent.clear()
 
+    def relinked(self, old: str, new: str) -> None:
+        """An asker's contact id changed (a re-login): the answer still reaches them."""
+        with self.db.tx() as s:
+            for q in s.exec(select(Question).where(Question.contact_id == old)).all():
+                q.contact_id = new
+                s.add(q)
+
     # -- asking --------------------------------------------------------------------------------------------------
     def ask(self, sender: Person, group: ClassGroup | None, text: str, *, at_bot: bool, at: datetime,
             in_private: bool) -> Asked:

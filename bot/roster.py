@@ -315,6 +315,15 @@ class Roster:
                 self.db.on_rollback(self.invalidate_caches)
             return st, None
 
+    def relinked(self, old: str, new: str) -> None:
+        """A bound student's contact id changed (a re-login): the roster follows them."""
+        with self.db.tx() as s:
+            for st in s.exec(select(Student).where(Student.contact_id == old)).all():
+                st.contact_id = new
+                s.add(st)
+        self._changed()
+        self.db.on_rollback(self.invalidate_caches)
+
     def bind(self, class_name: str | None, contact_id: str, student_no: str, name: str) -> tuple[Bind, Student | None]:
         """/绑定 学号 姓名: bind this contact to the roster row, if the number, name and class agree."""
         with self.db.tx() as s:

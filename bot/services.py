@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.digests.service import Digests
 from bot.friends import Friends
 from bot.handbook.service import Handbook, IndexCache
+from bot.identity import Identity
 from bot.inbox import Inbox
 from bot.notices.service import Notices
 from bot.outbox import Outbox
@@ -29,6 +30,7 @@ from bot.staff import Staff
 from bot.status import Health
 from bot.uploads import Uploads
 from bot.weblogin import WebAccess
+from bot.welcome import Welcomes
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Services:
     web: WebAccess  # logins to the web console (bot/web)
     friends: Friends
     alerts: Alerts
+    welcome: Welcomes
+    identity: Identity
     progress: Progress
     uploads: Uploads
 
@@ -77,6 +81,10 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     audit = Audit(db, clock)
     notices = Notices(db, clock, config, people, roster, outbox)
     people.membership_listeners.append(notices.members_changed)
+    questions = Questions(db, clock, config, people, roster, outbox, handbook)
+    welcome = Welcomes(db, clock, config, people, roster, calendar, outbox)
+    for follows in (notices, roster, questions, accounts, outbox, welcome):  # a person's records follow a new id
+        people.identity_listeners.append(follows.relinked)
     web = WebAccess(db, clock, config, people)
     progress = Progress(db, clock, config, people, roster, calendar, outbox, accounts)
     uploads = Uploads(db, clock, config, [ProgressUpload(progress)])  # more importers (roster, calendar …) go here
@@ -88,13 +96,15 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         notices=notices,
         calendar=calendar,
         handbook=handbook,
-        questions=Questions(db, clock, config, people, roster, outbox, handbook),
+        questions=questions,
         digests=Digests(db, clock, config, people, roster, calendar, outbox),
         retention=Retention(db, clock, config.retention, inbox, outbox, audit),
         health=Health(db, clock, config.gateway.kind, account),
         web=web,
         friends=Friends(db, clock, config, people, roster, staff, accounts, outbox),
         alerts=Alerts(db, clock, config, account),
+        welcome=welcome,
+        identity=Identity(db, clock, people, audit, outbox),
         progress=progress,
         uploads=uploads,
     )

@@ -25,7 +25,7 @@ from bot.app import App, build_app
 from bot.clock import VirtualClock
 from bot.config import ClassGroup, Config
 from bot.db import Database
-from bot.gateways.base import Incoming, Member, Quote
+from bot.gateways.base import FriendRequest, Incoming, Member, Quote
 from bot.gateways.fake import FakeGateway, FakeRoom, Sent
 from bot.handbook.service import IndexCache
 from bot.kernel.durations import parse_duration
@@ -230,6 +230,27 @@ class Chat:
 
     async def private(self, name: str, text: str) -> Replies:
         return await self.say(name, None, text)
+
+    # -- friends -------------------------------------------------------------------------------------------------
+    def not_friends(self, *names: str) -> None:
+        """These people are not the bot account's friends: private messages to them cannot be delivered."""
+        for name in names:
+            self.gateway.not_friends.add(self.people[name].contact_id)
+
+    async def friend_request(self, name: str, hello: str = "", *, contact_id: str | None = None) -> Replies:
+        """`name` asks to be the bot's friend, writing `hello`."""
+        await self.start()
+        member = self.people.get(name) or Member(contact_id or f"wxid_{len(self.people) + 1:04d}", name)
+        self.people.setdefault(name, member)
+        self.gateway.contacts[member.contact_id] = name
+        self.gateway.not_friends.add(member.contact_id)
+        request = FriendRequest(f"friendship-{next(self._ids)}", Member(member.contact_id, name), hello,
+                                self.clock.now())
+        self.gateway.requests[request.request_id] = request
+        self.transcript.append(Event(self.clock.now(), "in", None, name, self.config.gateway.bot_name,
+                                     f"[好友申请] {hello}"))
+        await self.app.friend_request(request)
+        return await self.settle()
 
     async def deliver(self, msg: Incoming) -> Replies:
         """Push a raw incoming message (for redelivery tests)."""

@@ -9,7 +9,9 @@ from schedules.questions import FORWARD_QUESTIONS
 from schedules.reminders import REMINDERS
 from schedules.retention import RETENTION
 from schedules.uploads import UPLOADS
+from schedules.welcome import UNMATCHED, WELCOME
 
-JOBS = [REMINDERS, NUDGES, FORWARD_QUESTIONS, DIGESTS, RETENTION, CHASE, PROGRESS_REPORT, UPLOADS, FRIEND_REQUESTS]
+JOBS = [REMINDERS, NUDGES, FORWARD_QUESTIONS, DIGESTS, RETENTION, CHASE, PROGRESS_REPORT, UPLOADS, FRIEND_REQUESTS,
+        WELCOME, UNMATCHED]
 
 __all__ = ["JOBS"]

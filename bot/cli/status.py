@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.cli.common import Env, out, subcommand
@@ -44,4 +45,17 @@ def cmd_status(env: Env) -> int:
     backlog = services.inbox.backlog()
     if backlog:
         out(f"incoming messages waiting to be processed: {backlog}")
+    week = now - timedelta(days=7)
+    undelivered, unreachable = services.outbox.undelivered_count(week), services.accounts.unreachable()
+    if undelivered or unreachable:
+        out(f"private messages not delivered in the last 7 days: {undelivered} (contacts the bot cannot write to "
+            f"privately: {unreachable}; their fallbacks went to the group or the admins)")
+    failed = services.outbox.failed_count(week) - undelivered
+    if failed:
+        out(f"messages given up on after retries in the last 7 days: {failed}")
+    waiting = len(services.friends.pending())
+    if waiting:
+        out(f"friend requests waiting for an admin: {waiting} (/好友申请)")
+    if not services.alerts.configured:
+        out("alerts: no second channel configured (alerts.webhook_env or alerts.smtp): a logout is only logged")
     return 0

@@ -20,7 +20,7 @@ from bot.digests.figures import BEHIND_AT, ClassFigures, Figures, NoticeFigures,
 from bot.kernel.aliases import clean_name
 from bot.kernel.enums import SCHEDULED_PERIODS, DeliveryStatus, Period
 from bot.models import Delivery
-from bot.outbox import PRIORITY_BULK, Outbox
+from bot.outbox import PRIORITY_BULK, Fallback, Outbox
 from bot.people import People, Person
 from bot.roster import Roster
 from bot.texts import digests as texts
@@ -178,16 +178,17 @@ class Digests:
 
     # -- sending -------------------------------------------------------------------------------------------------
     def send(self, digest: Digest, *, room_id: str | None = None, contact_id: str | None = None,
-             key: str | None = None, now: datetime) -> bool:
+             key: str | None = None, now: datetime, fallback: Fallback | None = None) -> bool:
         """Queue text, chart and workbook; with a key, claim it in the delivery log first (once only)."""
         with self.db.tx() as s:
             if key and not claim(s, Delivery(key=key, kind="digest", due_at=now, claimed_at=now)):
                 return False
             self.outbox.enqueue(text=digest.text, dedupe_key=key, room_id=room_id, contact_id=contact_id,
-                                priority=PRIORITY_BULK)
+                                priority=PRIORITY_BULK, fallback=fallback)
             for i, path in enumerate(p for p in (digest.chart, digest.workbook) if p):
                 self.outbox.enqueue(file_path=str(path), dedupe_key=f"{key}:file{i}" if key else None,
-                                    room_id=room_id, contact_id=contact_id, priority=PRIORITY_BULK)
+                                    room_id=room_id, contact_id=contact_id, priority=PRIORITY_BULK,
+                                    fallback=fallback)
         return True
 
     def on_demand(self, sender: Person, group: CoordinatorGroup | None, kind: Period, room_id: str | None,
@@ -200,8 +201,9 @@ class Digests:
         digest = self.build(kind, classes, scope, now)
         if group is not None:
             self.send(digest, room_id=room_id, now=now)
-        else:
-            self.send(digest, contact_id=sender.contact_id, now=now)
+        else:  # privately; if WeChat cannot deliver it (not a friend), the admins get it and the asker is told
+            self.send(digest, contact_id=sender.contact_id, now=now,
+                      fallback=Fallback(to_admins=True, tell_room=room_id))
         return True
 
     # -- the schedule --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from bot.db import Database
 from bot.deliveries import claim
 from bot.gateways.base import Member
 from bot.kernel.enums import DeliveryStatus
-from bot.models import Ack, Delivery, Notice, NoticeMember
+from bot.models import Ack, Delivery, Notice, NoticeMember, RoomMember
 from bot.notices.acks import AckMatch, solitaire_names
 from bot.notices.values import ClassRow, FannedOut, NoticeError, Published, Status
 from bot.outbox import PRIORITY_BULK, Outbox
@@ -283,6 +283,43 @@ class Notices:
                              .values(ack_count=col(Notice.ack_count) + step))
                 conn.execute(update(Notice).where(*mine, col(Notice.id).in_(acked), col(Notice.id).in_(late))
                              .values(late_count=col(Notice.late_count) + step))
+
+    def relinked(self, old: str, new: str) -> None:
+        """A person's contact id changed (a re-login): their notices and acknowledgements follow them, and the
+        counters of those notices are counted again."""
+        from sqlalchemy import delete
+
+        with self.db.tx() as s:
+            conn = s.connection()
+            mine = set(s.exec(select(NoticeMember.notice_id).where(NoticeMember.contact_id == new)))
+            conn.execute(delete(NoticeMember).where(col(NoticeMember.contact_id) == old,
+                                                    col(NoticeMember.notice_id).in_(mine)))
+            conn.execute(update(NoticeMember).where(col(NoticeMember.contact_id) == old).values(contact_id=new))
+            acked = set(s.exec(select(Ack.notice_id).where(Ack.contact_id == new)))
+            conn.execute(delete(Ack).where(col(Ack.contact_id) == old, col(Ack.notice_id).in_(acked)))
+            conn.execute(update(Ack).where(col(Ack.contact_id) == old).values(contact_id=new))
+            touched = set(s.exec(select(NoticeMember.notice_id).where(NoticeMember.contact_id == new)))
+            self.recount(sorted(touched))
+        self.invalidate_caches()
+        self.db.on_rollback(self.invalidate_caches)
+
+    def recount(self, notice_ids: list[int]) -> None:
+        """Count these notices' expected, acknowledged and late members again from their rows."""
+        if not notice_ids:
+            return
+        skip = sorted(self.people.not_members() | {"-"})
+        with self.db.tx() as s:
+            for n in s.exec(select(Notice).where(col(Notice.id).in_(notice_ids), Notice.is_fanout == False)).all():  # noqa: E712
+                live = [r for r in s.exec(select(NoticeMember).join(
+                    RoomMember, (col(RoomMember.contact_id) == col(NoticeMember.contact_id))
+                    & (col(RoomMember.room_id) == (n.room_id or "")))
+                    .where(NoticeMember.notice_id == n.id, RoomMember.active == True,  # noqa: E712
+                           col(NoticeMember.contact_id).not_in(skip))).all()]
+                late = set(s.exec(select(Ack.contact_id).where(Ack.notice_id == n.id, Ack.late == True)))  # noqa: E712
+                n.expected_count = len(live)
+                n.ack_count = sum(1 for r in live if r.acked)
+                n.late_count = sum(1 for r in live if r.acked and r.contact_id in late)
+                s.add(n)
 
     def acknowledge(self, group_name: str, room_id: str, who: Member, match: AckMatch, *, quoted: int | None,
                     at: datetime, message_id: str, text: str) -> list[Notice]:

@@ -47,7 +47,7 @@ from bot.models import (
     RoomMember,
     Student,
 )
-from bot.outbox import PRIORITY_BULK, Outbox
+from bot.outbox import PRIORITY_BULK, Fallback, Outbox
 from bot.people import People, Person
 from bot.progress import replies, store
 from bot.progress.columns import Kind, guess_field
@@ -457,8 +457,11 @@ class Progress:
                     continue
                 if how == "private":
                     assert cid is not None
+                    # WeChat may still refuse (they removed the bot): then the neutral group reminder instead
+                    fallback = Fallback(room_id=room_id, text=texts.CHASE_GROUP) if room_id and cid in present \
+                        else None
                     self.outbox.enqueue(text=texts.chase_private(st.name, fresh, self.tz), contact_id=cid,
-                                        priority=PRIORITY_BULK, not_before=send_at)
+                                        priority=PRIORITY_BULK, not_before=send_at, fallback=fallback)
                 else:
                     in_group.append(st)
                 result.reminded.append(Reminded(st, fresh, how))

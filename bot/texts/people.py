@@ -44,3 +44,6 @@ def room_check(missing: Sequence[str], twice: Sequence[str]) -> str:
     if twice:
         lines.append("这些群名称对应了不止一个微信群，已使用最先找到的那个：" + "、".join(twice))
     return "\n".join(lines)
+
+RELINKED = ("【班助】微信重新登录后，{group}的「{name}」换了新的微信标识，已按群昵称和昵称自动对应，"
+            "确认记录、花名册绑定和进度都已保留。如有不对，请联系管理员。")

@@ -22,3 +22,15 @@ async def test_status_says_when_sending_is_paused(chat, cli, capsys):
     assert await chat.advance("1m") == []
     assert cli(chat, "status") == 0
     assert "paused after 操作过于频繁" in capsys.readouterr().out
+
+
+async def test_status_counts_private_messages_that_could_not_be_delivered(chat, cli, capsys):
+    chat.not_friends("王老师")
+    replies = await chat.say("王老师", "行管1班", "/汇总 本周")  # privately: refused; no admin to relay it to
+    assert any("无法私聊发给 王老师" in r.text for r in replies)
+    assert await chat.friend_request("路人甲", "你好") == []
+    assert cli(chat, "status") == 0
+    out = capsys.readouterr().out
+    assert "private messages not delivered in the last 7 days: 1 (contacts the bot cannot write to privately: 1" in out, out
+    assert "friend requests waiting for an admin: 1 (/好友申请)" in out
+    assert "alerts: no second channel configured" in out

@@ -101,13 +101,22 @@ class City:
             peer.stop()
 
 
+CURRENT: list[City] = []
+
+
 def wait_until(pred, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
             return
         time.sleep(0.2)
-    raise AssertionError("timed out")
+    logs = []
+    for city in CURRENT:
+        for name, bot in city.bots.items():
+            logs.append(f"--- bot {name} stderr:\n" + "\n".join(bot.err[-25:]))
+        for name in city.peers:
+            logs.append(f"--- peer {name} sends:\n" + "\n".join(e["text"][:80] for e in city.sends(name)))
+    raise AssertionError("timed out\n" + "\n".join(logs))
 
 
 def test_a_city_on_three_accounts_over_postgresql(tmp_path):
@@ -115,6 +124,7 @@ def test_a_city_on_three_accounts_over_postgresql(tmp_path):
     db = make_pg_database()
     url = str(db.engine.url.render_as_string(hide_password=False)).replace("postgresql+psycopg://", "postgresql://")
     city = City(tmp_path, url)
+    CURRENT[:] = [city]
     try:
         for name in ("A", "B", "C"):
             city.start(name, wait=False)

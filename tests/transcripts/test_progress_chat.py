@@ -287,3 +287,15 @@ async def test_a_chase_asked_for_at_night_reaches_students_when_quiet_hours_end(
     assert "现在是休息时间，提醒将在 07:30 发出。" in summary.text and done.text.endswith(texts.CHASE_IN_GROUP)
     [nudge] = await chat.run_until(NOV.replace(day=3, hour=8))
     assert nudge.mention_names == ("张三",) and nudge.time.astimezone(NOV.tzinfo).strftime("%H:%M") == "07:30"
+
+
+async def test_a_private_reminder_wechat_refuses_becomes_the_neutral_group_reminder(config, tmp_path, sqlite_db):
+    chat = await school(config, tmp_path, sqlite_db)
+    [own] = await chat.say("张三", None, "/进度")  # 张三 wrote privately: reachable
+    assert own.text.startswith("【张三 学习进度】")
+    chat.not_friends("张三")  # … and then removed the bot from his friends
+    summary, done, nudge = await chat.say("王老师", "行管1班", "/督学 形考作业2")
+    assert "私聊 1 人" in summary.text and done.text.endswith(texts.CHASE_IN_GROUP)
+    assert nudge.room_topic == "2024秋行政管理1班" and nudge.mention_names == ("张三",)
+    assert nudge.message.text == texts.CHASE_GROUP  # the same neutral words: no item, no figure
+    assert chat.services.accounts.refusal("wxid_zs", "") != ""
