@@ -56,6 +56,7 @@ from bot.progress.importer import Deadlines, Enrolled, Part, Reader, RosterIndex
 from bot.progress.reader import Layout, Problem, find_day, kind_from_words, read_layout
 from bot.progress.report import Comparison, Month, Targets, month, stars
 from bot.progress.status import (
+    ONLINE_ITEMS,
     Behind,
     ClassProgress,
     StudentStatus,
@@ -379,7 +380,8 @@ class Progress:
         """The latest value of each of a student's items (staff only: scores and figures), by kind, course and
         item."""
         rows = self._student_rows(student.student_no)
-        rows.sort(key=lambda r: (r.kind, r.course, *item_order(r.item)))
+        online = {item: i for i, item in enumerate(ONLINE_ITEMS)}
+        rows.sort(key=lambda r: (r.kind, r.course, online.get(r.item, len(online)), *item_order(r.item)))
         return rows
 
     def student_of(self, contact_id: str) -> Student | None:
