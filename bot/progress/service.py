@@ -690,8 +690,10 @@ class Progress:
         """需要电话联系: per class, students still behind on an item they were reminded of `phone_after` times
         (`progress`: the classes' status when the caller has it already)."""
         counts = self.reminders_sent(classes)
-        deadlines = self.deadlines()
         out: dict[str, list[PhoneEntry]] = {}
+        if not counts:
+            return out  # nobody reminded yet: nobody to phone
+        deadlines = self.deadlines()
         for c in sorted(classes):
             entries = []
             known = progress.get(c) if progress else None
