@@ -61,8 +61,8 @@ OVERVIEW_HEAD = ["排名", "名称", "教学点", "确认率", "上期确认率"
 IMPORT_KINDS = {
     "roster": ("花名册", "列：学号、姓名、班级、教学点（可选 手机、专业、年级）"),
     "calendar": ("日程（直播课表 / 校历）", "直播课表列：课程名称、直播时间、主讲教师、直播链接（可选 专业、班级、教学点）；或 .ics 日历"),
-    "progress": ("学习进度（形考 / 网检 / 直播 / 选课 / 报考 / 预警）",
-                 "国开学习网导出的 Excel 或 CSV，或腾讯会议参会名单；与私聊发给班助的文件同样检查，只导入您负责的班级"),
+    "progress": ("学习进度", "国开学习网导出的形考、网检、直播、选课、报考、预警名单，或腾讯会议参会名单；"
+                            "与私聊发给班助的文件同样检查，只导入您负责的班级"),
 }
 
 # The calendar validator's words (bot/calendar/events.py, for operators editing YAML) in the console's language.

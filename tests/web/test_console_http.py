@@ -129,7 +129,7 @@ async def test_an_advisor_sees_only_their_classes_whatever_id_is_in_the_url(worl
     assert await chat.settle() == []  # nothing was posted anywhere
 
 
-async def test_teachers_do_not_see_health_or_imports_and_coordinators_see_every_class_of_their_points(world):
+async def test_teachers_do_not_see_health_or_roster_imports_and_coordinators_see_every_class_of_their_points(world):
     chat, _ = world
     wang = await login(chat, "王老师")
     assert (await wang.get("/health")).status_code == 403
