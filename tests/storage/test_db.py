@@ -150,9 +150,8 @@ def test_retention_deletes_old_working_records_but_never_pending_messages(databa
     clock = VirtualClock(old)
     from bot.accounts import Accounts
     from bot.config import load_config
-    from tests.conftest import ROOT
-
     from bot.people import People
+    from tests.conftest import ROOT
 
     config = load_config(ROOT / "config.yaml")
     outbox = Outbox(database, clock, OutboxConfig(), Accounts(database, config, clock), People(database, config, clock))

@@ -144,6 +144,18 @@ async def test_teachers_do_not_see_health_or_roster_imports_and_coordinators_see
     assert health.status_code == 200 and "待发消息" in health.text
 
 
+async def test_the_health_page_lists_the_friend_requests_waiting_for_an_admin(world):
+    from bot.gateways.base import FriendRequest, Member
+
+    chat, _ = world
+    friends = chat.services.friends
+    friends.requested(FriendRequest("req-1", Member("wxid_parent", "家长甲"), "你好，我是学生家长"))  # no rule fits
+    [waiting] = friends.pending()
+    health = (await (await login(chat, "陈校长")).get("/health")).text
+    section = re.search(r'<section class="card" id="friends">(.*?)</section>', health, re.S).group(1)
+    assert f"#{waiting.id}" in section and "家长甲：你好，我是学生家长" in section
+
+
 async def test_calendar_events_outside_ones_classes_are_not_found(world):
     chat, _ = world
     admin = await login(chat, "陈校长")
