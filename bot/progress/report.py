@@ -1,18 +1,19 @@
 """The 数据通报's figures: per class and teaching point, for one month and the month before, from the class
-aggregates stored at each import (so earlier months stay as they were reported). Pure."""
+aggregates stored at each import (so earlier months stay as they were reported); the targets in force, ✓/✗ against
+them, and the ranking — the same for the chat's report, its workbook and the web console. Pure."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from bot.config import ClassGroup
+from bot.config import ClassGroup, ProgressTargets
 from bot.progress.columns import INFO, LIVE_STATS, Kind
 from bot.progress.formula import Formula
-from bot.progress.status import ONLINE_ITEMS
+from bot.progress.status import ONLINE_ITEMS, target_at
 
 INFO_ITEMS = set(INFO.values())
 
@@ -131,6 +132,76 @@ class Month:
     @property
     def has_data(self) -> bool:
         return any(c.has_data for c in self.classes.values())
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets in force on one day (for a month: its last day, or today for the month so far)."""
+
+    homework: float | None = None  # 形考 completion
+    live: float | None = None  # 直播 participation
+    login_rate: float | None = None  # 上线学生比例
+    online_days: float | None = None  # 生均在线天数
+    actions: float | None = None  # 生均在线行为次数
+    forum_rate: float | None = None  # 论坛回帖率
+
+    @classmethod
+    def on(cls, targets: ProgressTargets, day: date) -> Targets:
+        return cls(target_at(targets.homework, day), target_at(targets.live, day),
+                   target_at(targets.login_rate, day), target_at(targets.online_days, day),
+                   target_at(targets.actions, day), target_at(targets.forum_rate, day))
+
+
+def meets(value: float | None, target: float | None) -> bool | None:
+    """✓ (True), ✗ (False), or nothing to say (None: no figure or no target)."""
+    if value is None or target is None:
+        return None
+    return value >= target - 1e-9
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A month's figures, the month before's (for ↑/↓), and the targets in force at the month's last day."""
+
+    now: Month
+    before: Month
+    targets: Targets
+    last_day: date
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One figure of a class or teaching point against its target, with the month before's."""
+
+    key: str  # homework | live | login_rate | online_days | actions | forum_rate
+    value: float | None
+    before: float | None
+    target: float | None
+    percent: bool  # a rate (0..1) rather than a count of days or actions
+
+    @property
+    def meets(self) -> bool | None:
+        return meets(self.value, self.target)
+
+
+def indicators(f: Figures, prev: Figures | None, t: Targets) -> list[Indicator]:
+    """形考 completion, 直播 participation, 网检 上线比例 and 生均在线天数 (生均行为次数 and 回帖率 too where the
+    school set a target for them), as the 数据通报 shows them."""
+    o, p = f.online, prev.online if prev else None
+    out = [Indicator("homework", f.homework.rate, prev.homework.rate if prev else None, t.homework, True),
+           Indicator("live", f.live.rate, prev.live.rate if prev else None, t.live, True),
+           Indicator("login_rate", o.login_rate, p.login_rate if p else None, t.login_rate, True),
+           Indicator("online_days", o.avg_days, p.avg_days if p else None, t.online_days, False)]
+    if t.actions is not None:
+        out.append(Indicator("actions", o.avg_actions, p.avg_actions if p else None, t.actions, False))
+    if t.forum_rate is not None:
+        out.append(Indicator("forum_rate", o.forum_rate, p.forum_rate if p else None, t.forum_rate, True))
+    return out
+
+
+def ranked(items: Sequence[Figures], value: Callable[[Figures], float | None]) -> list[Figures]:
+    """Best first; those without the figure left out (the 数据通报's order)."""
+    return sorted((f for f in items if value(f) is not None), key=lambda f: (-(value(f) or 0), f.name))
 
 
 class FigureRow(Protocol):

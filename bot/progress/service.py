@@ -12,7 +12,7 @@ import hashlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -54,12 +54,14 @@ from bot.progress.columns import Kind, guess_field
 from bot.progress.formula import compile_formula
 from bot.progress.importer import Deadlines, Enrolled, Part, Reader, RosterIndex, course_of
 from bot.progress.reader import Layout, Problem, find_day, kind_from_words, read_layout
-from bot.progress.report import Month, month, stars
+from bot.progress.report import Comparison, Month, Targets, month, stars
 from bot.progress.status import (
+    ONLINE_ITEMS,
     Behind,
     ClassProgress,
     StudentStatus,
     assess,
+    item_order,
     key_of,
     shown,
     wanted,
@@ -366,9 +368,21 @@ class Progress:
             return s.exec(select(ProgressState.student_no).where(
                 col(ProgressState.class_name).in_(sorted(classes))).limit(1)).first() is not None
 
+    def _student_rows(self, student_no: str) -> list[ProgressState]:
+        with self.db.read() as s:
+            return list(s.exec(select(ProgressState).where(ProgressState.student_no == student_no)))
+
     def student_status(self, student: Student, now: datetime) -> StudentStatus:
-        rows = [r for r in self.state_rows([student.class_name]) if r.student_no == student.student_no]
-        return assess([student], rows, self.deadlines(), self.cfg, self.local(now)).students[0]
+        return assess([student], self._student_rows(student.student_no), self.deadlines(), self.cfg,
+                      self.local(now)).students[0]
+
+    def student_items(self, student: Student) -> list[ProgressState]:
+        """The latest value of each of a student's items (staff only: scores and figures), by kind, course and
+        item."""
+        rows = self._student_rows(student.student_no)
+        online = {item: i for i, item in enumerate(ONLINE_ITEMS)}
+        rows.sort(key=lambda r: (r.kind, r.course, online.get(r.item, len(online)), *item_order(r.item)))
+        return rows
 
     def student_of(self, contact_id: str) -> Student | None:
         """The student behind a contact: bound already, or matched now by the 群昵称 they carry in a class group."""
@@ -674,14 +688,19 @@ class Progress:
                     out[(no, k)] += 1
         return out
 
-    def phone_list(self, classes: Collection[str], now: datetime) -> dict[str, list[PhoneEntry]]:
-        """需要电话联系: per class, students still behind on an item they were reminded of `phone_after` times."""
+    def phone_list(self, classes: Collection[str], now: datetime,
+                   progress: Mapping[str, ClassProgress] | None = None) -> dict[str, list[PhoneEntry]]:
+        """需要电话联系: per class, students still behind on an item they were reminded of `phone_after` times
+        (`progress`: the classes' status when the caller has it already)."""
         counts = self.reminders_sent(classes)
-        deadlines = self.deadlines()
         out: dict[str, list[PhoneEntry]] = {}
+        if not counts:
+            return out  # nobody reminded yet: nobody to phone
+        deadlines = self.deadlines()
         for c in sorted(classes):
             entries = []
-            for st in self.class_progress(c, now, deadlines).students:
+            known = progress.get(c) if progress else None
+            for st in (known or self.class_progress(c, now, deadlines)).students:
                 items, most = [], 0
                 for b in (*st.behind, *st.later):
                     n = max((counts.get((st.student.student_no, k), 0) for k in b.keys), default=0)
@@ -717,12 +736,17 @@ class Progress:
                 listed += len(fresh)
         return listed
 
+    def contact_log(self, class_name: str, limit: int | None = None) -> list[ProgressContact]:
+        """A class's 台账 entries (reminders, follow-ups, students' replies), newest first."""
+        query = (select(ProgressContact).where(ProgressContact.class_name == class_name)
+                 .order_by(col(ProgressContact.at).desc(), col(ProgressContact.id).desc()))
+        with self.db.read() as s:
+            return list(s.exec(query.limit(limit) if limit else query))
+
     def ledger_rows(self, class_name: str) -> list[list[object]]:
         """The 台账 in the schools' layout: 学号, 姓名, 问题, 联系时间, 方式, 结果."""
         names = {st.student_no: st.name for st in self.roster.students_of(class_name)}
-        with self.db.read() as s:
-            rows = s.exec(select(ProgressContact).where(ProgressContact.class_name == class_name)
-                          .order_by(col(ProgressContact.student_no), col(ProgressContact.at))).all()
+        rows = sorted(self.contact_log(class_name), key=lambda r: (r.student_no, r.at, r.id or 0))
         out: list[list[object]] = [["学号", "姓名", "问题", "联系时间", "方式", "结果"]]
         for r in rows:
             out.append([r.student_no, names.get(r.student_no, ""), r.problem,
@@ -778,6 +802,13 @@ class Progress:
         before = month(rows, groups, prev_start, start, self._planned(groups, prev_start, start))
         return now_, before
 
+    def compare(self, classes: Sequence[str], start: date, end: date) -> Comparison:
+        """[start, end)'s figures beside the month before's, and the targets in force on its last day: what the
+        数据通报 ranks and marks ✓/✗ (and what the web console shows)."""
+        now_, before = self.months(classes, start, end)
+        last_day = end - timedelta(days=1)
+        return Comparison(now_, before, Targets.on(self.cfg.targets, last_day), last_day)
+
     def star_scores(self, classes: Sequence[str], start: date, end: date) -> dict[str, dict[str, float]]:
         """Each student's figures for the star formula, from the latest values."""
         scores: dict[str, dict[str, float]] = defaultdict(dict)
@@ -810,12 +841,12 @@ class Progress:
     def build_report(self, classes: Sequence[str], scope: str, start: date, end: date, *, chart: bool = True,
                      workbook: bool = False, title: str = "") -> ProgressReport:
         """The 数据通报 of [start, end) for `classes`: text, and optionally a chart and a workbook."""
-        now_, before = self.months(classes, start, end)
+        figures = self.compare(classes, start, end)
+        now_ = figures.now
         if not now_.has_data:
             return ProgressReport(texts.REPORT_EMPTY.format(scope=scope), empty=True)
-        last_day = end - timedelta(days=1)
         star_list = self.stars(classes, start, end)
-        text_ = texts.report(title or texts.REPORT_TITLE, scope, now_, before, self.cfg, last_day, star_list)
+        text_ = texts.report(title or texts.REPORT_TITLE, scope, figures, star_list)
         out = ProgressReport(text_, stars=star_list)
         stamp = f"progress-{start:%Y%m}-{hashlib.sha1(scope.encode()).hexdigest()[:6]}"
         folder = self.config.path(self.config.files.exports)
@@ -827,7 +858,7 @@ class Progress:
         if workbook:
             from bot.progress.workbook import report_workbook
 
-            out.workbook = report_workbook(now_, before, self.cfg, last_day, star_list, folder / f"{stamp}.xlsx")
+            out.workbook = report_workbook(figures, star_list, folder / f"{stamp}.xlsx")
         return out
 
     def scope_for(self, sender: Person, group: CoordinatorGroup | None) -> tuple[list[str], str]:

@@ -160,6 +160,7 @@ def assess(students: Sequence[Student], rows: Iterable[ProgressState], deadlines
                     else:
                         status.later.append(unfinished)
         status.homework = (hw_done, hw_total)
+        status.online = {k: status.online[k] for k in ONLINE_ITEMS if k in status.online}  # whatever the rows' order
         if status.online:
             online_counted += 1
             days = status.online.get("在线天数")
@@ -199,6 +200,11 @@ def assess(students: Sequence[Student], rows: Iterable[ProgressState], deadlines
 def _number(item: str) -> int:
     key = item_key(item)
     return int(key.split("#")[1]) if key.startswith("形考#") else 0
+
+
+def item_order(item: str) -> tuple[int, str]:
+    """形考作业2 before 形考作业10."""
+    return _number(item), item
 
 
 def matches(behind: Behind, what: str) -> bool:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 
-from bot.config import ProgressConfig
 from bot.exports import fill_sheet
 from bot.models import Student
-from bot.progress.report import Figures, Month
-from bot.progress.status import target_at
+from bot.progress.report import Comparison, Figures
 
 
 def _rows(items: list[Figures], prev: dict[str, Figures]) -> list[list[Any]]:
@@ -31,8 +28,8 @@ HEADER = ["名称", "教学点", "形考完成率", "上月形考完成率", "�
           "上月直播参与率", "上线学生比例", "上月上线比例", "生均在线天数", "生均在线行为次数", "论坛回帖率"]
 
 
-def report_workbook(now: Month, before: Month, cfg: ProgressConfig, last_day: date,
-                    stars: dict[str, list[Student]], out: Path) -> Path:
+def report_workbook(figures: Comparison, stars: dict[str, list[Student]], out: Path) -> Path:
+    now, before, t = figures.now, figures.before, figures.targets
     wb = Workbook()
     wb.remove(wb.active)
     pct = (3, 4, 7, 8, 9, 10, 13)
@@ -46,11 +43,9 @@ def report_workbook(now: Month, before: Month, cfg: ProgressConfig, last_day: da
         for c, r in sorted(f.courses.items()):
             courses.append([f.name, f.point, c, r.done, r.total, r.rate])
     fill_sheet(wb.create_sheet("形考（课程）"), courses, widths=(14, 10, 20, 10, 10, 10), percent_columns=(6,))
-    t = cfg.targets
-    targets: list[list[Any]] = [["指标", "目标（截至月底）"], ["形考完成率", target_at(t.homework, last_day)],
-               ["直播参与率", target_at(t.live, last_day)], ["上线学生比例", target_at(t.login_rate, last_day)],
-               ["生均在线天数", target_at(t.online_days, last_day)], ["生均在线行为次数", target_at(t.actions, last_day)],
-               ["论坛回帖率", target_at(t.forum_rate, last_day)]]
+    targets: list[list[Any]] = [["指标", "目标（截至月底）"], ["形考完成率", t.homework], ["直播参与率", t.live],
+                                ["上线学生比例", t.login_rate], ["生均在线天数", t.online_days],
+                                ["生均在线行为次数", t.actions], ["论坛回帖率", t.forum_rate]]
     fill_sheet(wb.create_sheet("目标"), targets, widths=(18, 16))
     star_rows: list[list[Any]] = [["教学点", "名次", "姓名", "班级"]]
     for point, students in stars.items():

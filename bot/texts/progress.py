@@ -15,7 +15,7 @@ from bot.models import ProgressContact, ProgressImport, ProgressValue, Student
 from bot.progress.columns import FIELD_NAMES, Kind
 from bot.progress.importer import Part, RowError
 from bot.progress.reader import Problem
-from bot.progress.report import Figures, Month
+from bot.progress.report import Comparison, Figures, Month, meets, ranked
 from bot.progress.status import Behind, ClassProgress, ItemCount, Level, StudentStatus, next_target, target_at
 from bot.progress.values import ChaseResult, HistoryEntry, ImportReport, PhoneEntry
 
@@ -173,6 +173,9 @@ DETAIL_SENT = "名单和每位同学的情况已私聊发给您。"
 DETAIL_SENT_GROUP = "名单和每位同学的情况已私聊发给老师。"
 NOT_FOUND = "您负责的班级里没有“{what}”（学生姓名、学号、班级、课程或作业，例如 形考作业2）。"
 PROGRESS_USAGE = "/进度 [课程 | 作业 | 学生姓名]"
+LEVELS = {Level.ON_TRACK: "正常", Level.BEHIND: "落后", Level.AT_RISK: "需重点关注"}
+INDICATORS = {"homework": "形考完成率", "live": "直播参与率", "login_rate": "上线比例", "online_days": "生均在线天数",
+              "actions": "生均行为次数", "forum_rate": "回帖率"}  # bot/progress/report.py indicators()
 
 
 def item_line(i: ItemCount) -> str:
@@ -235,8 +238,7 @@ def class_detail(p: ClassProgress, what: str, tz: ZoneInfo, *, wanted: Sequence[
 def student_detail(s: StudentStatus, cfg: ProgressConfig, today: date, tz: ZoneInfo, *, for_staff: bool,
                    recent: Sequence[HistoryEntry] = ()) -> str:
     st = s.student
-    level = {Level.ON_TRACK: "正常", Level.BEHIND: f"落后（{len(s.behind)} 项）",
-             Level.AT_RISK: "需重点关注"}[s.level]
+    level = f"{LEVELS[s.level]}（{len(s.behind)} 项）" if s.level == Level.BEHIND else LEVELS[s.level]
     head = f"【{st.name} 学习进度】{st.class_name}" + (f" · 学号 {st.student_no}" if for_staff else "")
     lines = [head, f"状态：{level}"]
     if s.warning:
@@ -459,6 +461,7 @@ REPORT_TITLE_NOW = "本月学习数据（至今）"
 REPORT_EMPTY = "{scope}还没有学习进度数据（形考、网检、直播）。"
 REPORT_NO_CLASSES = "您还没有负责的班级。"
 REPORT_SENT_PRIVATELY = "学习数据通报已私聊发给您。"
+MARKS = {True: "✓", False: "✗", None: ""}  # against the target in force
 
 
 def change(now: float | None, before: float | None) -> str:
@@ -469,13 +472,7 @@ def change(now: float | None, before: float | None) -> str:
 
 
 def _mark(value: float | None, target: float | None) -> str:
-    if value is None or target is None:
-        return ""
-    return "✓" if value >= target - 1e-9 else "✗"
-
-
-def _ranked(items: Sequence[Figures], value: Callable[[Figures], float | None]) -> list[Figures]:
-    return sorted((f for f in items if value(f) is not None), key=lambda f: (-(value(f) or 0), f.name))
+    return MARKS[meets(value, target)]
 
 
 def _section(lines: list[str], now: Month, before: Month, value: Callable[[Figures], float | None],
@@ -483,24 +480,21 @@ def _section(lines: list[str], now: Month, before: Month, value: Callable[[Figur
     """Teaching points ranked on one line, then the classes ranked (the top and bottom five when there are many)."""
     points, prev_points = now.points(), before.points()
     if len(points) > 1:
-        ranked = _ranked(list(points.values()), value)
-        lines.append("教学点：" + "；".join(f"{i}. {show(p, prev_points.get(p.name))}" for i, p in enumerate(ranked, 1)))
-    ranked = _ranked(list(now.classes.values()), value)
-    rows = [f"{i}. {show(f, before.classes.get(f.name))}" for i, f in enumerate(ranked, 1)]
+        ranked_ = ranked(list(points.values()), value)
+        lines.append("教学点：" + "；".join(f"{i}. {show(p, prev_points.get(p.name))}" for i, p in enumerate(ranked_, 1)))
+    rows = [f"{i}. {show(f, before.classes.get(f.name))}" for i, f in enumerate(ranked(list(now.classes.values()), value), 1)]
     if len(rows) > 12:
         rows = [*rows[:5], f"……（共 {len(rows)} 个班，完整排名见附件）", *rows[-5:]]
     lines.append("班级：")
     lines += rows
 
 
-def report(title: str, scope: str, now: Month, before: Month, cfg: ProgressConfig, last_day: date,
-           stars: dict[str, list[Student]]) -> str:
+def report(title: str, scope: str, figures: Comparison, stars: dict[str, list[Student]]) -> str:
     """The 数据通报: per section, teaching points and classes ranked, with ↑/↓ against the month before and ✓/✗
     against the target in force at the month's end."""
-    t = cfg.targets
-    hw_t, live_t = target_at(t.homework, last_day), target_at(t.live, last_day)
-    login_t, days_t = target_at(t.login_rate, last_day), target_at(t.online_days, last_day)
-    actions_t, forum_t = target_at(t.actions, last_day), target_at(t.forum_rate, last_day)
+    now, before, t, last_day = figures.now, figures.before, figures.targets, figures.last_day
+    hw_t, live_t, login_t, days_t = t.homework, t.live, t.login_rate, t.online_days
+    actions_t, forum_t = t.actions, t.forum_rate
     lines = [f"【{title}】{day(now.start)}—{day(last_day)}（{scope}）"]
     total = now.total("")
     if total.homework.total:

@@ -48,7 +48,11 @@ ANSWERED_ALREADY = "这个问题已经回复过了。"
 CLOSED = "已将问题 #{id} 标为已处理。"
 
 PERIODS = {"week": "本周", "month": "本月", "30d": "近30天", "90d": "近90天"}
+PROGRESS_MONTHS = {"this": "本月至今", "last": "上月"}
+PROGRESS_MONTH_WORDS = {"this": "本月", "last": "上月"}  # as /汇总 进度 says them (Progress.month_bounds)
 STUDENT_STATES = {"all": "全部", "behind": "有未确认", "out": "未进群", "unbound": "未匹配花名册"}
+PROGRESS_FILTERS = {"all": "全部", "ok": "正常", "behind": "落后", "risk": "需重点关注"}  # students' learning status
+FOLLOW_EMPTY = "请写下联系情况，例如：电话联系，答应周五前补交。"
 TOTAL = "合计"
 OVERVIEW_SHEETS = ("教学点", "班级")
 OVERVIEW_HEAD = ["排名", "名称", "教学点", "确认率", "上期确认率", "通知数", "应确认", "已确认", "逾期确认", "未答问题",
@@ -57,7 +61,8 @@ OVERVIEW_HEAD = ["排名", "名称", "教学点", "确认率", "上期确认率"
 IMPORT_KINDS = {
     "roster": ("花名册", "列：学号、姓名、班级、教学点（可选 手机、专业、年级）"),
     "calendar": ("日程（直播课表 / 校历）", "直播课表列：课程名称、直播时间、主讲教师、直播链接（可选 专业、班级、教学点）；或 .ics 日历"),
-    "progress": ("学习进度（形考 / 网检 / 直播）", "国开学习网导出的 Excel 或 CSV"),
+    "progress": ("学习进度", "国开学习网导出的形考、网检、直播、选课、报考、预警名单，或腾讯会议参会名单；"
+                            "与私聊发给班助的文件同样检查，只导入您负责的班级"),
 }
 
 # The calendar validator's words (bot/calendar/events.py, for operators editing YAML) in the console's language.

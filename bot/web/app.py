@@ -16,7 +16,6 @@ from bot.services import Services
 from bot.texts import web as texts
 from bot.web.base import COOKIE, HERE, Console, console_of, plain
 from bot.web.pages import calendar, classes, health, imports, overview, questions
-from bot.web.slots import FriendSource, ProgressSource, friends_of, progress_of
 from bot.weblogin import Login
 
 log = logging.getLogger("banzhu.web")
@@ -86,11 +85,9 @@ class SecurityHeaders:
         await self.inner(scope, receive, with_headers)
 
 
-def create_app(services: Services, *, progress: ProgressSource | None = None,
-               friends: FriendSource | None = None) -> Starlette:
-    """The console over these services. Progress figures and friend requests appear when a source is given, or
-    when the services carry one (`services.progress`, `services.friends`)."""
-    console = Console(services, progress or progress_of(services), friends or friends_of(services))
+def create_app(services: Services) -> Starlette:
+    """The console over these services: the chat's own, so the console and the chat never disagree."""
+    console = Console(services)
     routes = [
         Route("/login/{token}", login_page, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),

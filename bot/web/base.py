@@ -29,7 +29,6 @@ from bot.people import ROLE_NAMES, Person, Role
 from bot.services import Services
 from bot.texts import web as texts
 from bot.web import format as fmt
-from bot.web.slots import FriendSource, ProgressSource
 from bot.weblogin import Viewer
 
 log = logging.getLogger("banzhu.web")
@@ -50,11 +49,9 @@ class Refused(Exception):
 
 @dataclass
 class Console:
-    """The app's state: the services, the optional slots, templates, and short-lived per-session notes."""
+    """The app's state: the services, templates, and short-lived per-session notes."""
 
     services: Services
-    progress: ProgressSource | None = None
-    friends: FriendSource | None = None
     env: Environment = field(init=False)
     uploads: dict[str, Any] = field(default_factory=dict)  # token -> an upload waiting for 确认导入
     upload_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="banzhu-uploads-")))
@@ -65,7 +62,8 @@ class Console:
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(pct=fmt.pct, delta=fmt.delta, local=self.local_text, short=fmt.short,
-                                indicator=fmt.indicator, name=clean_name)
+                                indicator=fmt.indicator, change=fmt.change, target=fmt.target, figure=fmt.figure,
+                                name=clean_name)
         self.env.globals.update(role_names=ROLE_NAMES, Role=Role)
 
     def local(self, when: datetime) -> datetime:
@@ -139,8 +137,7 @@ class Req:
         page = self.console.env.get_template(template).render(
             viewer=self.viewer, person=self.person, csrf=self.viewer.csrf, path=self.request.url.path,
             flashes=self.console.take_flash(self.session_key), school=self.services.config.school,
-            is_admin=bool(self.person.role & Role.ADMIN),
-            can_import=bool(self.person.role & (Role.ADMIN | Role.COORDINATOR)), **context)
+            is_admin=bool(self.person.role & Role.ADMIN), **context)
         return HTMLResponse(page, status_code=status)
 
     def redirect(self, to: str) -> RedirectResponse:
@@ -154,7 +151,7 @@ def plain(console: Console, template: str, status: int, **context: Any) -> HTMLR
     """A page for someone not logged in (login, errors)."""
     html = console.env.get_template(template).render(school=console.services.config.school, viewer=None,
                                                      person=None, flashes=[], path="", is_admin=False,
-                                                     can_import=False, **context)
+                                                     **context)
     return HTMLResponse(html, status_code=status)
 
 

@@ -1,7 +1,9 @@
 """The web console in a real browser (Debian's Chromium, driven by Playwright's Python driver; no browser download):
 log in with a link from /后台 in the simulated chat, open the overview, drill into a class, answer a question and
 see the group message in the transcript, upload a roster with a bad row, add a calendar event and see its
-reminders planned. Screenshots of every page at phone and desktop width go to tests/artifacts/screenshots/."""
+reminders planned; with learning progress imported, the indicators, a class's students by status, a student's
+台账 and a follow-up, and a platform export uploaded and imported. Screenshots of every page at phone and desktop
+width go to tests/artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -9,16 +11,18 @@ import asyncio
 import re
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.config import Config
 from bot.simulation import Chat
 from bot.web.server import server, started
 from tests.conftest import ON_CI, ROOT
-from tests.web.world import school
+from tests.progress_files import HOMEWORK, homework
+from tests.web.world import progress_school, school
 
 SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 SIZES = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
@@ -43,14 +47,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-async def served(config) -> AsyncIterator[tuple[Chat, str, str]]:
-    """The school's chat, and the console served on a free loopback port over the same services and database."""
+async def serve(config: Config, world: Callable[[Config], Awaitable[tuple[Chat, dict[str, int]]]]
+                ) -> AsyncIterator[tuple[Chat, str, str]]:
+    """A school's chat, and the console served on a free loopback port over the same services and database."""
     exe = chromium()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     config = config.model_copy(update={"web": config.web.model_copy(update={"base_url": base})})
-    chat, ids = await school(config)
+    chat, ids = await world(config)
     assert ids
     web = server(chat.services, "127.0.0.1", port, embedded=True)
     await started(web)  # listening from here on
@@ -59,6 +63,19 @@ async def served(config) -> AsyncIterator[tuple[Chat, str, str]]:
     web.should_exit = True
     await task
     await web.shutdown()
+
+
+@pytest.fixture
+async def served(config) -> AsyncIterator[tuple[Chat, str, str]]:
+    async for it in serve(config, school):
+        yield it
+
+
+@pytest.fixture
+async def served_progress(config, tmp_path) -> AsyncIterator[tuple[Chat, str, str]]:
+    """The school in November, with the platform's exports imported (tests/web/world.py progress_school)."""
+    async for it in serve(config, lambda c: progress_school(c, tmp_path)):
+        yield it
 
 
 async def shoot(page: Any, name: str) -> None:
@@ -175,3 +192,60 @@ async def _admin(chat: Chat, browser: Any, base: str) -> None:
     await shoot(page, "health")
     await page.goto(f"{base}/")
     await shoot(page, "overview-admin")
+
+
+async def test_learning_progress_in_chromium_at_phone_width(served_progress, tmp_path):
+    """An advisor looks at the indicators, finds the students at risk, opens one, records a phone call; then
+    uploads the next 形考 export and imports it."""
+    from playwright.async_api import async_playwright
+
+    chat, exe, _ = served_progress
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=exe, args=ARGS)
+        try:
+            page = await login(chat, browser, "王老师")
+            table = await page.inner_text("#progress-table")
+            assert "62.5%✗" in table and "↑12.5" in table and "会计1班" not in table
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+            await shoot(page, "progress-overview")
+
+            await page.click("#progress-table a:has-text('行管1班')")
+            await page.wait_for_url(re.compile(r"/c/[0-9a-f]+"))
+            assert "行政管理学 形考作业2" in await page.inner_text("#items")
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+            await shoot(page, "progress-class")
+            await page.click("#levels >> text=需重点关注")
+            await page.wait_for_url(re.compile(r"g=risk"))
+            rows = await page.locator("#students tr[data-name]").all_inner_texts()
+            assert len(rows) == 1 and "王五" in rows[0] and "需重点关注" in rows[0]
+            await shoot(page, "progress-class-at-risk")
+
+            await page.click("#students a:has-text('王五')")
+            await page.wait_for_url(re.compile(r"/c/[0-9a-f]+/s/[0-9a-f]+"))
+            assert "未登录学习网" in await page.inner_text("#behind")
+            await page.fill("textarea[name=text]", "电话联系，说这周末补交两次作业")
+            await page.click("#follow")
+            await page.wait_for_selector("text=已记入台账：王五（行管1班）")
+            assert "王老师 电话：电话联系，说这周末补交两次作业" in await page.inner_text("#ledger-lines")
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+            await shoot(page, "progress-student")
+
+            newer = [list(r) for r in HOMEWORK]
+            newer[1][3] = "90"  # 张三 has done 形考作业2
+            path = homework(tmp_path, newer, "形考-11-05.xlsx")
+            await page.click("nav >> text=导入")
+            await page.set_input_files("form[action='/imports/progress'] input[type=file]", str(path))
+            await page.click("form[action='/imports/progress'] button")
+            await page.wait_for_selector("#report")
+            assert (await page.inner_text("#report")).startswith("形考-11-05.xlsx：检查通过（未写入）")
+            await shoot(page, "progress-import")
+            await page.click("#confirm")
+            await page.wait_for_selector("text=形考-11-05.xlsx：导入完成")
+            await shoot(page, "progress-imported")
+
+            admin = await login(chat, browser, "陈校长")
+            assert "会计1班" in await admin.inner_text("#progress-table")
+            await shoot(admin, "progress-overview-admin")
+        finally:
+            await browser.close()
+    assert await chat.settle() == []

@@ -13,7 +13,6 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.web.app import create_app
-from bot.web.slots import ContactNote, Indicator
 from tests.web.world import csrf, login, school
 
 
@@ -130,7 +129,7 @@ async def test_an_advisor_sees_only_their_classes_whatever_id_is_in_the_url(worl
     assert await chat.settle() == []  # nothing was posted anywhere
 
 
-async def test_teachers_do_not_see_health_or_imports_and_coordinators_see_every_class_of_their_points(world):
+async def test_teachers_do_not_see_health_or_roster_imports_and_coordinators_see_every_class_of_their_points(world):
     chat, _ = world
     wang = await login(chat, "王老师")
     assert (await wang.get("/health")).status_code == 403
@@ -143,6 +142,18 @@ async def test_teachers_do_not_see_health_or_imports_and_coordinators_see_every_
     admin = await login(chat, "陈校长")
     health = await admin.get("/health")
     assert health.status_code == 200 and "待发消息" in health.text
+
+
+async def test_the_health_page_lists_the_friend_requests_waiting_for_an_admin(world):
+    from bot.gateways.base import FriendRequest, Member
+
+    chat, _ = world
+    friends = chat.services.friends
+    friends.requested(FriendRequest("req-1", Member("wxid_parent", "家长甲"), "你好，我是学生家长"))  # no rule fits
+    [waiting] = friends.pending()
+    health = (await (await login(chat, "陈校长")).get("/health")).text
+    section = re.search(r'<section class="card" id="friends">(.*?)</section>', health, re.S).group(1)
+    assert f"#{waiting.id}" in section and "家长甲：你好，我是学生家长" in section
 
 
 async def test_calendar_events_outside_ones_classes_are_not_found(world):
@@ -306,33 +317,6 @@ async def test_nudging_from_the_notice_page_mentions_everyone_missing(world):
     assert r.status_code == 303
     [nudge] = await chat.settle()
     assert nudge.room_topic == "2024秋行政管理1班" and sorted(nudge.mention_names) == ["李四", "王五"]
-
-
-# -- progress figures, when a progress service exists ---------------------------------------------------------------
-class FakeProgress:
-    def class_indicators(self, classes, now):
-        return {c: [Indicator("形考", 0.95 if c == "行管1班" else 0.80, 0.92, weight=40)] for c in classes}
-
-    def student_indicators(self, student_no, now):
-        return [Indicator("形考", 0.5, 0.92)]
-
-    def contact_log(self, class_name, student_no=None):
-        return [ContactNote(datetime.fromisoformat("2026-09-06T10:00:00+08:00"), "2024110002", "李四", "王老师",
-                            "电话", "答应周五前补交")]
-
-
-async def test_progress_figures_slot_into_the_overview_and_class_page_when_a_source_exists(world):
-    chat, _ = world
-    wang = await login(chat, "王老师", app=create_app(chat.services, progress=FakeProgress()))
-    overview = (await wang.get("/")).text
-    assert "<th>形考</th>" in overview and "95.0% / 92.0%" in overview and "80.0% / 92.0%" in overview
-    [cls] = [c for c in await links(wang, "/", r'href="(/c/[0-9a-f]+)"')
-             if "行管1班" in (await wang.get(c)).text]
-    page = (await wang.get(cls)).text
-    assert "联系台账" in page and "答应周五前补交" in page
-    assert await chat.advance("1m") == []  # the same words at the same moment would read as a redelivery
-    plain = await login(chat, "王老师")
-    assert "<th>形考</th>" not in (await plain.get("/")).text
 
 
 async def test_the_pages_read_the_same_on_both_databases(config, database):

@@ -1,17 +1,23 @@
 """A small school for the console's tests: two advisors' classes with a notice, acknowledgements and an
-unanswered question each, a coordinator and an admin — and a way to log in as anyone through /后台."""
+unanswered question each, a coordinator and an admin — and a way to log in as anyone through /后台. The same
+school in November has a roster and the platform's exports imported (learning progress)."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bot.config import Config
+from bot.audit import CLI
+from bot.config import Config, Milestone
+from bot.models import Student
 from bot.simulation import Chat
 from bot.web.app import create_app
 from tests.conftest import CLASS1, START, new_chat
+from tests.progress_files import HOMEWORK, NOV, ONLINE, add_roster, csv_file, homework, with_calendar
 
 CLASS2 = [
     {"name": "李老师", "id": "wxid_li", "role": "teacher"},
@@ -21,10 +27,17 @@ CLASS2 = [
 COORD = [{"name": "刘主任", "id": "wxid_liu"}, {"name": "陈校长", "id": "wxid_chen", "role": "admin"}]
 
 
-async def school(config: Config, **kw: Any) -> tuple[Chat, dict[str, int]]:
+async def school(config: Config, start: datetime = START, *, roster: bool = False,
+                 **kw: Any) -> tuple[Chat, dict[str, int]]:
     """Every configured group with people in it (so the admin hears of no missing group), and some history:
-    a notice and an acknowledgement in 行管1班 (王老师) and 会计1班 (李老师), one unanswered question in each."""
-    chat = new_chat(config, START, **kw)
+    a notice and an acknowledgement in 行管1班 (王老师) and 会计1班 (李老师), one unanswered question in each.
+    With `roster`, the students of tests/progress_files.py and two of 会计1班 are on the roster first."""
+    chat = new_chat(config, start, **kw)
+    if roster:
+        add_roster(chat.db)
+        with chat.db.tx() as s:
+            for no, name in (("2025120001", "赵六"), ("2025120002", "钱七")):
+                s.add(Student(student_no=no, name=name, class_name="会计1班", point="清苑", phone="", major="会计学"))
     chat.add_room("2024秋行政管理1班", CLASS1)
     chat.add_room("2024秋行政管理2班", [{"name": "王老师", "id": "wxid_wang"}, {"name": "孙八", "id": "wxid_sb"}])
     chat.add_room("2025春会计学1班", CLASS2)
@@ -70,3 +83,33 @@ def csrf(html: str) -> str:
     m = re.search(r'name="csrf" value="([^"]+)"', html)
     assert m, "no CSRF token on the page"
     return m.group(1)
+
+
+# 形考 as exported on 20 October: 形考作业2 done by 赵六 and 孙七 only
+OCTOBER = [list(r) for r in HOMEWORK]
+for _row in OCTOBER[1:]:
+    if _row[0] not in ("2024110004", "2024120002"):
+        _row[3] = "未提交"
+# 网检 of 1 November, with 会计1班's two students
+ONLINE_ALL = [*ONLINE, ["2025120001", "赵六", "3", "40", "5", "0"], ["2025120002", "钱七", "0", "0", "0", "0"]]
+
+
+def progress_config(config: Config, tmp_path: Path) -> Config:
+    """The calendar with linked 形考 deadlines; 网检 targets in force from the start (上线 50%, 10 days)."""
+    config = with_calendar(config, tmp_path)
+    always = date(2000, 1, 1)
+    targets = config.progress.targets.model_copy(update={
+        "login_rate": [Milestone(by=always, value=0.5)], "online_days": [Milestone(by=always, value=10)]})
+    return config.model_copy(update={"progress": config.progress.model_copy(update={"targets": targets})})
+
+
+async def progress_school(config: Config, tmp_path: Path, **kw: Any) -> tuple[Chat, dict[str, int]]:
+    """The school on Monday 2 November: the roster, 形考 exported on 20 October and 1 November and 网检 of 1
+    November imported from the command line. In 行管1班 李四 is on track, 张三 (形考作业2) and 赵六 (online 4 days)
+    are behind, 王五 is at risk (two assignments, never logged in)."""
+    chat, ids = await school(progress_config(config, tmp_path), NOV, roster=True, **kw)
+    progress = chat.services.progress
+    assert progress.import_file(homework(tmp_path, OCTOBER, "形考-10月.xlsx"), actor=CLI, as_of=date(2026, 10, 20)).ok
+    assert progress.import_file(homework(tmp_path), actor=CLI).ok  # 截至2026年11月1日
+    assert progress.import_file(csv_file(tmp_path / "网检.csv", ONLINE_ALL), actor=CLI).ok
+    return chat, ids

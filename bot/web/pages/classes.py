@@ -1,12 +1,13 @@
-"""A class: its notices (who acknowledged, when), its students (who is behind, who is not in the group), the contact
-log when progress data exists; a notice's status; a student's history. Everything outside the viewer's classes is
-404, whatever id is typed into the URL."""
+"""A class: its notices (who acknowledged, when), its students (who has not acknowledged, who is not in the group,
+who is on track, behind or at risk in their learning), its progress and contact log (台账); a notice's status; a
+student's history, items and 台账, and a follow-up (/跟进) form. Progress comes from the same service calls as
+/进度, /台账 and /跟进 in chat. Everything outside the viewer's classes is 404, whatever id is typed into the URL."""
 
 from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from starlette.responses import Response
@@ -14,15 +15,21 @@ from starlette.routing import Route
 
 from bot.config import ClassGroup
 from bot.gateways.base import Member
-from bot.models import Notice, Student
+from bot.models import Notice, ProgressContact, ProgressState, Student
 from bot.notices.values import NoticeError
 from bot.people import Role
+from bot.progress import report
+from bot.progress.status import ItemCount, Level, StudentStatus, shown
+from bot.progress.values import PhoneEntry
 from bot.texts import notices as notice_texts
+from bot.texts import progress as progress_texts
 from bot.texts import web as texts
 from bot.web.base import Req, not_found, page
 from bot.web.pages.overview import PERIODS, window
 
 STATES = texts.STUDENT_STATES
+LEVEL_FILTERS = texts.PROGRESS_FILTERS
+LEVEL_OF = {"ok": Level.ON_TRACK, "behind": Level.BEHIND, "risk": Level.AT_RISK}
 
 
 def resolve_class(req: Req, cid: str) -> ClassGroup:
@@ -43,6 +50,14 @@ class StudentRow:
     bound: bool
     alias: str
     missing: int  # unacknowledged notices in the period
+    progress: StudentStatus | None = None  # learning status, when the class has progress data
+
+    @property
+    def level(self) -> str:
+        """ok / behind / risk ('' without progress data)."""
+        if self.progress is None:
+            return ""
+        return next(k for k, v in LEVEL_OF.items() if v == self.progress.level)
 
     @property
     def states(self) -> set[str]:
@@ -60,8 +75,9 @@ def student_key(student_no: str | None, contact_id: str | None) -> str:
     return f"no:{student_no}" if student_no else f"cid:{contact_id}"
 
 
-def class_people(req: Req, group: ClassGroup, missing: dict[str, int]) -> list[StudentRow]:
-    """Room members (not staff) and roster students of a class, one row each."""
+def class_people(req: Req, group: ClassGroup, missing: dict[str, int],
+                 progress: dict[str, StudentStatus]) -> list[StudentRow]:
+    """Room members (not staff) and roster students of a class, one row each (with their learning status)."""
     services = req.services
     web = services.web
     room_id = services.people.room_of_group(group.name)
@@ -75,14 +91,15 @@ def class_people(req: Req, group: ClassGroup, missing: dict[str, int]) -> list[S
         st = bound.get(m.contact_id)
         rows.append(StudentRow(web.opaque("student", student_key(st.student_no if st else None, m.contact_id)),
                                names[m.contact_id], st.student_no if st else "", True, st is not None, m.alias,
-                               missing.get(m.contact_id, 0)))
+                               missing.get(m.contact_id, 0), progress.get(st.student_no) if st else None))
     present = {m.contact_id for m in members}
     for st in services.roster.students_of(group.name):
         if st.contact_id and st.contact_id in present:
             continue
         rows.append(StudentRow(web.opaque("student", student_key(st.student_no, None)), st.name, st.student_no,
-                               False, bool(st.contact_id), "", 0))
-    rows.sort(key=lambda r: (-r.missing, not r.in_group, r.name))
+                               False, bool(st.contact_id), "", 0, progress.get(st.student_no)))
+    worst = {"risk": 0, "behind": 1, "ok": 2, "": 3}
+    rows.sort(key=lambda r: (worst[r.level], -r.missing, not r.in_group, r.name))
     return rows
 
 
@@ -94,20 +111,66 @@ def show_class(req: Req) -> Response:
     key = key if key in PERIODS else "month"
     state = req.query("s", "all")
     state = state if state in STATES else "all"
+    level = req.query("g", "all")
+    level = level if level in LEVEL_FILTERS else "all"
     start, end = window(key, req.now.astimezone(services.config.tz))
     figures = services.digests.figures(start, end, [group.name], behind_at=1).classes[group.name]
     notices = list(reversed(services.digests.per_notice(start, end, [group.name])))
-    people = class_people(req, group, dict(figures.behind))
-    shown = [p for p in people if state in p.states]
+    progress = class_progress(req, group)
+    statuses = {s.student.student_no: s for s in progress.students} if progress else {}
+    people = class_people(req, group, dict(figures.behind), statuses)
+    shown = [p for p in people if state in p.states and level in ("all", p.level)]
     questions = [q for q in services.questions.unanswered(req.person) if q.group_name == group.name]
-    progress = req.console.progress
-    indicators = progress.class_indicators([group.name], req.now).get(group.name, []) if progress else []
-    log = progress.contact_log(group.name) if progress else []
     counts = {k: sum(1 for p in people if k in p.states) for k in STATES}
+    levels = {k: sum(1 for p in people if k in ("all", p.level)) for k in LEVEL_FILTERS}
     return req.render("class.html", group=group, cid=req.param("cid"), figures=figures, notices=notices,
                       people=shown, counts=counts, state=state, states=STATES, key=key, periods=PERIODS,
-                      questions=questions, indicators=indicators, log=log, has_progress=progress is not None,
-                      advisor=services.people.advisor_of(group.name))
+                      questions=questions, progress=progress, level=level, levels=levels, level_names=LEVEL_FILTERS,
+                      names=progress_texts.INDICATORS, phone_after=services.config.progress.phone_after,
+                      ledger_result=progress_texts.ledger_result, advisor=services.people.advisor_of(group.name))
+
+
+@dataclass
+class ClassProgressView:
+    """What /进度 knows of one class, the month's indicators as the 数据通报 marks them, who needs a phone call
+    (/台账) and the class's 台账, for its page."""
+
+    students: list[StudentStatus]
+    items: list[ItemCount]  # in deadline order, as /进度 lists them
+    as_of: date | None
+    logged_in: int
+    online_counted: int
+    online_days: float | None  # 生均在线天数 of those the 网检 export lists
+    live: tuple[int, int]
+    indicators: list[report.Indicator]
+    month: str
+    phone: list[PhoneEntry]  # 需要电话联系
+    log: list[ProgressContact]  # newest first
+    names: dict[str, tuple[str, str]]  # 学号 -> (name, opaque id), for the 台账's lines
+
+
+LOG_LINES = 50
+
+
+def class_progress(req: Req, group: ClassGroup) -> ClassProgressView | None:
+    """The class's learning progress (None before any import for it)."""
+    progress = req.services.progress
+    if not progress.has_data([group.name]):
+        return None
+    now = req.now
+    p = progress.class_progress(group.name, now)
+    start, end = progress.month_bounds(texts.PROGRESS_MONTH_WORDS["this"], now)
+    month = progress.compare([group.name], start, end)
+    f = month.now.classes[group.name]
+    indicators = report.indicators(f, month.before.classes.get(group.name), month.targets)
+    phone = progress.phone_list([group.name], now, {group.name: p}).get(group.name, [])
+    web = req.services.web
+    names = {s.student.student_no: (s.student.name, web.opaque("student", student_key(s.student.student_no, None)))
+             for s in p.students}
+    days = p.online.get("在线天数")
+    return ClassProgressView(p.students, p.items, p.as_of, p.logged_in, p.online_counted,
+                             days[1] / p.online_counted if days and p.online_counted else None, p.live, indicators,
+                             texts.PROGRESS_MONTHS["this"], phone, progress.contact_log(group.name, LOG_LINES), names)
 
 
 def resolve_notice(req: Req, notice_id: str) -> Notice:
@@ -201,15 +264,58 @@ def show_student(req: Req) -> Response:
             member.contact_id]
     else:
         name = student.name if student else ""
-    progress = req.console.progress
-    indicators = progress.student_indicators(student.student_no, req.now) if progress and student else []
-    log = progress.contact_log(group.name, student.student_no) if progress and student else []
     acked = sum(1 for _, a in history if a)
-    return req.render("student.html", group=group, cid=req.param("cid"), student=student, member=member, name=name,
-                      history=history, acked=acked, questions=questions, indicators=indicators, log=log,
-                      has_progress=progress is not None, Role=Role)
+    progress = services.progress
+    status = progress.student_status(student, req.now) if student else None
+    items = [ItemLine(r.kind, shown(r.course, r.item), r.done, _figure(r), r.as_of)
+             for r in progress.student_items(student)] if student else []
+    ledger = list(reversed(progress.history(student, limit=LOG_LINES))) if student else []
+    return req.render("student.html", group=group, cid=req.param("cid"), sid=req.param("sid"), student=student,
+                      member=member, name=name, history=history, acked=acked, questions=questions, learning=status,
+                      items=items, ledger=ledger, level_names=progress_texts.LEVELS, Role=Role, Level=Level,
+                      online_target=report.Targets.on(services.config.progress.targets,
+                                                      services.progress.local(req.now).date()).online_days)
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One item of a student's, its latest value: done or not, and the figure behind it."""
+
+    kind: str
+    label: str
+    done: bool | None
+    figure: str  # a score, online days, sessions attended of held, a warning's reason
+    as_of: date
+
+
+def _figure(r: ProgressState) -> str:
+    if r.total:
+        return f"{r.value or 0:g}/{r.total:g}"
+    if r.value is not None:
+        return f"{r.value:g}"
+    return r.note
+
+
+@page()
+def follow_up(req: Req) -> Response:
+    """/跟进 from the student's page: the same service call as in chat, audited with the place 后台."""
+    group = resolve_class(req, req.param("cid"))
+    student, _member = resolve_student(req, group, req.param("sid"))
+    if student is None:
+        raise not_found()  # a member not matched to the roster has no 台账
+    text = req.field("text")
+    back = f"/c/{req.param('cid')}/s/{req.param('sid')}#ledger"
+    if not text:
+        req.flash(texts.FOLLOW_EMPTY)
+        return req.redirect(back)
+    done = req.services.progress.follow_up(req.person, student, text[:500], req.now)
+    req.audit("/跟进", f"#{done.entry.id} {student.student_no}")
+    req.flash(progress_texts.followed(student.name, student.class_name, done.problem, done.entry.method,
+                                      done.entry.result))
+    return req.redirect(back)
 
 
 routes = [Route("/c/{cid}", show_class), Route("/c/{cid}/s/{sid}", show_student),
+          Route("/c/{cid}/s/{sid}/follow", follow_up, methods=["POST"]),
           Route("/n/{nid:int}", show_notice), Route("/n/{nid:int}/nudge", nudge, methods=["POST"]),
           Route("/n/{nid:int}/export.xlsx", notice_workbook)]

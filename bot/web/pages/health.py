@@ -1,5 +1,6 @@
 """健康 (admins): is the bot running and connected, what waits to be sent, is WeChat throttling us, when the last
-message went out, what could not be sent, pending friend requests (when that feature exists)."""
+message went out, what could not be sent, and the friend requests waiting for an admin (Friends.pending, as
+/好友申请 lists them)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def show(req: Req) -> Response:
     report = status.read(services.db, now)
     rooms = {room_id: group for group, room_id in services.people.bound_rooms().items()}
     failures = services.outbox.recent_failures(20)
-    friends = req.console.friends.pending() if req.console.friends else None
+    friends = services.friends.pending()
     return req.render("health.html", report=report, pending=services.outbox.pending_count(),
                       backlog=services.inbox.backlog(), throttle=throttle_note(services.db, now),
                       last=services.outbox.last_sent(), failures=failures, rooms=rooms, friends=friends,

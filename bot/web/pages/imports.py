@@ -1,7 +1,9 @@
-"""导入: upload a roster, a calendar timetable (CSV/XLSX/ICS) or — when a progress service is present — a platform
-export; the same dry-run report as the command line first, then 确认导入. Files are checked for size and type
-before anything reads them, kept only until confirmed (30 minutes at most), and bound to the session that sent
-them."""
+"""导入: upload a roster or a calendar timetable (CSV/XLSX/ICS) — the command line's dry-run report first, then
+确认导入 — or a learning-progress export, which goes to the very importer registry a file sent in chat goes to
+(bot/uploads.py): the same check, the same report word for word, for the sender's classes only, and 确认导入 runs
+the same import as “导入” in chat. Files are checked for size and type before anything reads them; a roster or
+calendar file is kept only until confirmed (30 minutes at most) and bound to the session that sent it, a progress
+file as long as one sent in chat (`uploads.keep`) and bound to its sender."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -19,8 +20,8 @@ from bot.kernel.tables import TableError
 from bot.people import Role
 from bot.texts import cli as cli_texts
 from bot.texts import web as texts
+from bot.uploads import SUFFIXES, Outcome
 from bot.web.base import Refused, Req, not_found, page
-from bot.web.slots import ProgressImport
 
 KEEP = timedelta(minutes=30)
 
@@ -39,7 +40,7 @@ KINDS = {
                    texts.IMPORT_KINDS["roster"][1]),
     "calendar": Kind("calendar", texts.IMPORT_KINDS["calendar"][0], (".csv", ".xlsx", ".ics"), Role.ADMIN,
                      texts.IMPORT_KINDS["calendar"][1]),
-    "progress": Kind("progress", texts.IMPORT_KINDS["progress"][0], (".csv", ".xlsx"), Role.ADMIN | Role.COORDINATOR,
+    "progress": Kind("progress", texts.IMPORT_KINDS["progress"][0], SUFFIXES, Role.STAFF,  # as files sent in chat
                      texts.IMPORT_KINDS["progress"][1]),
 }
 
@@ -59,13 +60,11 @@ class Report:
     ok: bool  # may be imported
     errors: list[str]
     summary: str
+    text: str = ""  # a progress file: the chat's report, word for word
 
 
 def kinds_for(req: Req) -> list[Kind]:
-    out = [k for k in KINDS.values() if req.person.role & k.roles]
-    if not isinstance(req.console.progress, ProgressImport):
-        out = [k for k in out if k.key != "progress"]
-    return out
+    return [k for k in KINDS.values() if req.person.role & k.roles]
 
 
 def _kind(req: Req) -> Kind:
@@ -103,11 +102,7 @@ def check(req: Req, kind: Kind, path: Path, *, dry_run: bool) -> Report:
         usable = bool(c.added or c.changed or c.unchanged)
         return Report(usable, list(c.errors), cli_texts.calendar_report(dry_run, c.added, c.changed, c.unchanged,
                                                                         len(c.errors)))
-    progress = req.console.progress
-    assert isinstance(progress, ProgressImport)
-    p: Any = progress.import_file(path, dry_run=dry_run)
-    errors = [str(e) for e in getattr(p, "errors", [])]
-    return Report(bool(getattr(p, "ok", not errors)), errors, str(getattr(p, "summary", "")))
+    raise ValueError(kind.key)  # progress files go through the chat's importer registry (upload_progress)
 
 
 @page()
@@ -138,6 +133,8 @@ def upload(req: Req) -> Response:
                 path.unlink(missing_ok=True)
                 raise Refused(413, texts.TOO_LARGE.format(mb=limit // 2**20))
             out.write(chunk)
+    if kind.key == "progress":
+        return upload_progress(req, kind, path, name)
     report = check(req, kind, path, dry_run=True)
     if report.ok:
         with req.console.lock:
@@ -149,9 +146,36 @@ def upload(req: Req) -> Response:
                       dry_run=True)
 
 
+def upload_progress(req: Req, kind: Kind, path: Path, name: str) -> Response:
+    """A platform export, exactly as if the viewer had sent it to the bot privately: kept by the chat's upload
+    registry, checked as a dry run for the viewer's classes, waiting for 确认导入 (or “导入” in chat)."""
+    try:
+        got = req.services.uploads.receive(req.person, path, name, req.now)
+    finally:
+        path.unlink(missing_ok=True)  # the registry keeps its own copy
+    req.audit("file", f"{name} -> {got.importer or '-'}", got.outcome.value)
+    ok = got.outcome == Outcome.CHECKED
+    report = Report(ok, [], "", got.text)
+    return req.render("import_report.html", kind=kind, report=report, name=name, token=got.token if ok else "",
+                      dry_run=True)
+
+
+def confirm_progress(req: Req, kind: Kind) -> Response:
+    """确认导入: the registry's import, as “导入” in chat (for the sender's classes only, the file deleted after)."""
+    token = req.field("token")
+    got = req.services.uploads.run(req.person, token)
+    req.audit("/导入", token, got.outcome.value)
+    gone = got.outcome in (Outcome.NOT_FOUND, Outcome.DONE_BEFORE, Outcome.EXPIRED)
+    report = Report(got.outcome == Outcome.IMPORTED, [], "", got.text)
+    return req.render("import_report.html", 410 if gone else 200, kind=kind, report=report, name="", token="",
+                      dry_run=False)
+
+
 @page()
 def confirm(req: Req) -> Response:
     kind = _kind(req)
+    if kind.key == "progress":
+        return confirm_progress(req, kind)
     _expire(req)
     with req.console.lock:
         up = req.console.uploads.get(req.field("token"))
