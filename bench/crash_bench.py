@@ -257,7 +257,7 @@ def scenario(title: str, layout: dict[str, list[str]], db_url: str, kills: int, 
                 for name, peer in run.peers.items():
                     f.writelines(f"{name} {line}\n" for line in peer.all)
             with (tmp / "bots.log").open("w", encoding="utf-8") as f:
-                f.writelines(f"{line}\n" for bot in run.bots.values() for line in bot.err)
+                f.writelines(f"{name}: {line}\n" for name, bot in run.bots.items() for line in bot.all)
             print(f"  kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -156,6 +156,12 @@ class WechatyGateway:
         bot = Bot(options)
         self._bot = bot
         await bot.init_puppet()
+        # wechaty 0.10.7 keeps one pool of Contact/Room objects for every bot it ever made, each holding the puppet
+        # it was loaded with: after a reconnect they would talk to the closed connection. Fresh pools per connection.
+        for name in ("Contact", "ContactSelf", "Room", "Tag"):
+            cls = getattr(bot, name, None)
+            if cls is not None:
+                cls._pool = {}
 
         async def arrival(payload: Any) -> None:  # registered first: runs before wechaty reads the message
             if self._events is not None and getattr(payload, "message_id", None):

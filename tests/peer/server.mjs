@@ -8,6 +8,7 @@
 //   {"cmd": "friend", "who": "<contact id>", "hello": "…"}        a friend request to the bot
 //   {"cmd": "join", "who": "<contact id>", "room": "<room id>"}   someone joins a room
 //   {"cmd": "logout"}                                             the account is logged out
+//   {"cmd": "relogin", "who": ["<contact id>", …]}                logged out and in again; these ids change
 //   "<who> room|dm|dup <text>"  the legacy short form for the default world (teacher, impostor, s0, s1, s2)
 // Events (each with "t", ms since the epoch): {"event":"bot-say","to":…,"text":…,"mentions":[…]}, "bot-file",
 // "bot-read" (the client fetched a message: it has received it), "friend-accepted", "said", "ready".
@@ -55,11 +56,18 @@ class TestPuppet extends PuppetMock {
   }
   async messageRawPayload (id) {
     const raw = await super.messageRawPayload(id)
+    // The mock types any non-media file as Unknown; WeChat sends documents as attachments.
+    const box = this.mocker.cacheFileBoxPayload.get(id)
+    if (box && raw.type === PUPPET.types.Message.Unknown) raw.type = PUPPET.types.Message.Attachment
     // The client fetched the message: from here on, it has "received" it (the crash bench counts on this).
     if (raw.talkerId !== world.bot.id) {
       out({ event: 'bot-read', id, who: raw.talkerId, room: raw.roomId || null, text: raw.text })
     }
     return raw
+  }
+  async messageImage (id, imageType) {
+    const json = this.mocker.cacheFileBoxPayload.get(id)  // the image that was sent, not the mock's QR code
+    return json ? FileBox.fromJSON(json) : super.messageImage(id, imageType)
   }
   async messageSendText (conversationId, text, mentionIdList) {
     out({ event: 'bot-say', to: conversationId, text, mentions: mentionIdList || [] })
@@ -88,7 +96,7 @@ const bot = mocker.createContact({ id: world.bot.id, name: world.bot.name })
 const contacts = {}
 const keys = {}
 for (const c of world.contacts) {
-  contacts[c.id] = mocker.createContact({ id: c.id, name: c.name })
+  contacts[c.id] = mocker.createContact({ id: c.id, name: c.name, friend: c.friend !== false })
   if (c.alias) aliases[c.id] = c.alias
   if (c.key) keys[c.key] = c.id
 }
@@ -140,6 +148,25 @@ rl.on('line', async line => {
     } else if (cmd.cmd === 'logout') {
       await mocker.logout?.() ?? puppet.logout()
       out({ event: 'logged-out' })
+    } else if (cmd.cmd === 'relogin') {
+      // The account logs in again and these contacts come back with new ids (same name, same 群昵称).
+      await puppet.logout()
+      out({ event: 'logged-out' })
+      const renamed = {}
+      for (const old of cmd.who) {
+        const fresh = old + (cmd.suffix || '_v2')
+        const c = await puppet.contactPayload(old)
+        contacts[fresh] = mocker.createContact({ id: fresh, name: c.name, friend: true })
+        if (aliases[old]) aliases[fresh] = aliases[old]
+        renamed[old] = fresh
+      }
+      for (const id of Object.keys(rooms)) {
+        const payload = await puppet.roomPayload(id)
+        payload.memberIdList.splice(0, payload.memberIdList.length,
+          ...payload.memberIdList.map(m => renamed[m] || m))
+      }
+      setTimeout(() => { mocker.login(bot); out({ event: 'login' }) }, 1500)
+      out({ event: 'relogged', renamed })
     }
   } catch (e) {
     out({ event: 'error', line, message: String(e) })
