@@ -7,6 +7,7 @@ Nothing starts on an invalid config.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -94,6 +95,7 @@ class FilesConfig(Strict):
     exports: str = "data/exports"
     uploads: str = "data/uploads"  # files staff sent in chat, until imported
     incoming: str = "data/incoming"  # images and files as they arrive from WeChat, before a feature keeps them
+    collections: str = "data/collections"  # files students sent for a /收集, one folder per collection
 
 
 class NoticeConfig(Strict):
@@ -264,6 +266,23 @@ class AlertsConfig(Strict):
     repeat_after: Duration = timedelta(hours=6)  # the same alert again no sooner than this
 
 
+class CollectionConfig(Strict):
+    """Files students send for a /收集 (README "收集")."""
+
+    max_mb: int | None = Field(None, ge=1, le=200)  # per file; null: uploads.max_mb
+    # What may be sent: images, PDF and Word by default (a suffix with its dot).
+    types: list[str] = [".jpg", ".jpeg", ".png", ".heic", ".webp", ".gif", ".bmp", ".pdf", ".doc", ".docx"]
+    keep: Duration | None = timedelta(days=30)  # files are deleted this long after the collection closes; null: kept
+
+    @field_validator("types")
+    @classmethod
+    def _suffixes(cls, value: list[str]) -> list[str]:
+        for t in value:
+            if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", t):
+                raise ValueError(f"{t!r}: a file type is a suffix with its dot, e.g. .jpg")
+        return [t.lower() for t in value]
+
+
 class StaffMember(Strict):
     name: str
     role: Literal["teacher", "coordinator", "admin"]
@@ -310,6 +329,7 @@ class Config(Strict):
     friends: FriendsConfig = FriendsConfig()
     welcome: WelcomeConfig = WelcomeConfig()
     alerts: AlertsConfig = AlertsConfig()
+    collections: CollectionConfig = CollectionConfig()
     teaching_points: list[str]
     staff: list[StaffMember] = []
     groups: Groups

@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _columns(conn: Any, table: str) -> set[str]:
@@ -147,11 +147,18 @@ def _v8_reach(conn: Any) -> None:
         conn.execute(text("ALTER TABLE contactreach ADD COLUMN refused_at TIMESTAMP"))
 
 
+def _v9_notice_kind(conn: Any) -> None:
+    """Collections (/收集) are notices answered with a file: a notice says which it is."""
+    if "kind" not in _columns(conn, "notice"):
+        conn.execute(text("ALTER TABLE notice ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'notice'"))
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
 MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges,
                                                  4: _v4_question_private, 5: _v5_notice_members,
-                                                 6: _v6_typed_state, 7: _v7_accounts, 8: _v8_reach}
+                                                 6: _v6_typed_state, 7: _v7_accounts, 8: _v8_reach,
+                                                 9: _v9_notice_kind}
 
 
 def normalise_url(url: str) -> str:
@@ -260,7 +267,8 @@ class Database:
         """Inside a transaction: wait until no other process holds `topic` (until this transaction ends). SQLite's
         BEGIN IMMEDIATE already serialises writers; PostgreSQL takes a transaction-scoped advisory lock."""
         if not self.is_sqlite:
-            session.connection().execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": topic})
+            session.connection().execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :t))"),
+                                         {"t": topic})
 
     @contextmanager
     def tx(self) -> Iterator[Session]:

@@ -25,8 +25,15 @@ class Busy(Exception):
     """The lock is held by another process."""
 
 
-def _key(name: str) -> int:
-    return int.from_bytes(hashlib.sha1(f"banzhu:{name}".encode()).digest()[:8], "big", signed=True)
+def _key(name: str, scope: str = "") -> int:
+    return int.from_bytes(hashlib.sha1(f"banzhu:{scope}:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def _scope(conn: Any) -> str:
+    """Advisory locks are per database, not per schema: two deployments in one database (schemas, as the tests
+    and a staging copy use) must not share a lock, so the key names the schema."""
+    row = conn.execute("SELECT current_schema()").fetchone()
+    return str(row[0]) if row and row[0] else ""
 
 
 def _holder() -> str:
@@ -42,6 +49,7 @@ class ProcessLock:
         self.held = False
         self._conn: Any = None
         self._file: Any = None
+        self._pg_key = 0
 
     def _sqlite_path(self) -> Path:
         db_path = self.db.url.split("///", 1)[1] if "///" in self.db.url else "banzhu.db"
@@ -69,7 +77,8 @@ class ProcessLock:
 
             url = self.db.url.replace("postgresql+psycopg://", "postgresql://", 1)
             conn = psycopg.connect(url, autocommit=True)
-            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (_key(self.name),)).fetchone()
+            self._pg_key = _key(self.name, _scope(conn))
+            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._pg_key,)).fetchone()
             if not got or not got[0]:
                 conn.close()
                 return False
@@ -89,11 +98,12 @@ class ProcessLock:
 
         url = self.db.url.replace("postgresql+psycopg://", "postgresql://", 1)
         with psycopg.connect(url, autocommit=True) as conn:
+            key = _key(self.name, _scope(conn))
             row = conn.execute("""SELECT a.application_name, a.client_addr FROM pg_locks l
                                   JOIN pg_stat_activity a ON a.pid = l.pid
                                   WHERE l.locktype = 'advisory' AND l.granted
                                     AND ((l.classid::bigint << 32) | l.objid::bigint) = %s""",
-                               (_key(self.name) & 0xFFFFFFFFFFFFFFFF,)).fetchone()
+                               (key & 0xFFFFFFFFFFFFFFFF,)).fetchone()
         return (row[0] or "another process") if row else "another process"
 
     def release(self) -> None:
@@ -103,7 +113,7 @@ class ProcessLock:
             self._file = None
         if self._conn is not None:
             try:
-                self._conn.execute("SELECT pg_advisory_unlock(%s)", (_key(self.name),))
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._pg_key,))
             finally:
                 self._conn.close()
                 self._conn = None

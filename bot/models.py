@@ -210,6 +210,7 @@ class Notice(SQLModel, table=True):
     deadline: datetime | None = _dt(default=None)
     parent_id: int | None = Field(default=None, index=True)  # the coordinator's notice this copy fans out from
     is_fanout: bool = False  # a coordinator's parent notice (no room of its own)
+    kind: str = "notice"  # notice | collection (/收集: answered by sending a file, not by 收到)
     nudges_sent: int = 0
     summary_sent: bool = False
     nudge_offsets: list[int] | None = Field(default=None, sa_column=Column(JSON))  # seconds before the deadline;
@@ -234,6 +235,25 @@ class Ack(SQLModel, table=True):
     via: str = "reply"  # reply | quote | number | solitaire
     message_id: str = ""
     text: str = ""
+
+
+class Submission(SQLModel, table=True):
+    """A student's file for a collection (/收集): the latest one only (a resubmission replaces it). Personal data:
+    deleted by `forget` and after `collections.keep` (README "收集")."""
+
+    __table_args__ = (UniqueConstraint("notice_id", "contact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(index=True)
+    contact_id: str = Field(index=True)
+    student_no: str = Field(default="", index=True)  # "" when the sender was not bound to the roster
+    name: str = ""  # as the file is named: the roster name, else the WeChat name
+    path: str  # where it is kept (files.collections/<notice>-<class>/学号_姓名.ext)
+    original: str = ""  # the name it was sent with
+    size: int = 0
+    first_at: datetime = _dt()
+    at: datetime = _dt()  # the latest
+    versions: int = 1  # how many times it was sent (each replaced the one before)
 
 
 class NoticeMember(SQLModel, table=True):

@@ -378,6 +378,14 @@ class People:
         self.db.on_rollback(self.invalidate_caches)
         return rooms
 
+    def class_groups_of(self, contact_id: str) -> list[str]:
+        """The configured class groups whose rooms this contact is an active member of."""
+        classes = {c.name for c in self.config.groups.classes}
+        with self.db.tx() as s:
+            rows = s.exec(select(Room.group_name).join(RoomMember, col(RoomMember.room_id) == col(Room.room_id))
+                          .where(RoomMember.contact_id == contact_id, RoomMember.active == True)).all()  # noqa: E712
+        return sorted({g for g in rows if g in classes})
+
     def members(self, room_id: str) -> list[Member]:
         """Active members of a room, with their names and aliases."""
         with self.db.tx() as s:

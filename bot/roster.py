@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.db import Database
 from bot.gateways.base import Member
 from bot.kernel.aliases import clean_name, compile_alias_pattern, parse_alias
-from bot.kernel.tables import Sheet, find_header, read_table
+from bot.kernel.tables import Sheet, find_header, norm_header, read_table
 from bot.models import Ack, Contact, Question, RoomMember, Student
 from bot.revisions import Watcher
 from bot.texts import files
@@ -41,6 +41,21 @@ COLUMNS = {
 }
 REQUIRED = ("student_no", "name", "class_name", "point")
 STUDENT_NO = re.compile(r"^\d{6,13}$")
+# Columns a school's roster often has that the bot does not keep: a file of roster columns and these is a roster.
+IDENTITY = frozenset(norm_header(h) for h in (
+    "序号", "编号", "性别", "民族", "出生日期", "身份证号", "身份证", "证件号码", "备注", "邮箱", "层次", "学籍状态",
+    "入学时间", "政治面貌", "籍贯", "微信号", "QQ", "工作单位", "地址", "家庭住址"))
+
+
+def roster_fit(sheets: list[Sheet]) -> str | None:
+    """How a file looks as a roster (for the chat's importer registry): "exact" when its first table has the
+    roster's columns and nothing else but identity details, "columns" when it has them among other columns (a
+    platform export with 学号/姓名/班级/教学点 and figures), None otherwise."""
+    sheet = next((s for s in sheets if s.rows), None)
+    header = find_header(sheet, COLUMNS, REQUIRED) if sheet else None
+    if header is None:
+        return None
+    return "columns" if any(norm_header(c) not in IDENTITY for c in header.unknown) else "exact"
 
 
 @dataclass

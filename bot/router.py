@@ -33,6 +33,7 @@ from bot.texts import common as texts
 
 if TYPE_CHECKING:
     from bot.calendar.service import Calendar
+    from bot.collect import Collections
     from bot.config import Config
     from bot.digests.service import Digests
     from bot.friends import Friends
@@ -169,6 +170,10 @@ class Context:
     @property
     def uploads(self) -> Uploads:
         return self.services.uploads
+
+    @property
+    def collections(self) -> Collections:
+        return self.services.collections
 
     # -- replying ------------------------------------------------------------------------------------------------
     def reply(self, text: str, *, mention: bool = True, mentions: Iterable[str] = (), file_path: str | None = None,

@@ -10,6 +10,7 @@ from bot.alerts import Alerts
 from bot.audit import Audit
 from bot.calendar.service import Calendar
 from bot.clock import Clock
+from bot.collect import Collections
 from bot.config import Config
 from bot.confirmations import Confirmations
 from bot.db import Database
@@ -17,6 +18,7 @@ from bot.digests.service import Digests
 from bot.friends import Friends
 from bot.handbook.service import Handbook, IndexCache
 from bot.identity import Identity
+from bot.importers import CalendarUpload, HandbookUpload, RosterUpload
 from bot.inbox import Inbox
 from bot.notices.service import Notices
 from bot.outbox import Outbox
@@ -60,6 +62,7 @@ class Services:
     identity: Identity
     progress: Progress
     uploads: Uploads
+    collections: Collections  # /收集: files students send for a notice
 
     def invalidate_caches(self) -> None:
         """After a rolled-back message: forget what the in-memory caches may have learnt from it."""
@@ -87,7 +90,8 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         people.identity_listeners.append(follows.relinked)
     web = WebAccess(db, clock, config, people)
     progress = Progress(db, clock, config, people, roster, calendar, outbox, accounts)
-    uploads = Uploads(db, clock, config, [ProgressUpload(progress)])  # more importers (roster, calendar …) go here
+    uploads = Uploads(db, clock, config, [ProgressUpload(progress), RosterUpload(roster), CalendarUpload(calendar),
+                                          HandbookUpload(handbook, config)])
     staff = Staff(db, clock, config, people, web)
     return Services(
         config=config, clock=clock, db=db, accounts=accounts, outbox=outbox, inbox=inbox, audit=audit,
@@ -107,4 +111,5 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
         identity=Identity(db, clock, people, audit, outbox),
         progress=progress,
         uploads=uploads,
+        collections=Collections(db, clock, config, people, roster, notices, accounts),
     )

@@ -8,7 +8,8 @@ Script keys (documented in README "模拟脚本"):
       - {room: 行管1班, from: 王老师, say: "/通知 …", quote: "…", kind: solitaire, expect: ["通知 #1"]}
       - {private: true, from: 张三, say: "你好"}
       - {private: true, from: 王老师, file: data/progress/形考.xlsx}   # a file sent to the bot (relative paths:
-                                                                     # from the config's folder, then the script's)
+                                                                     # from the config's folder, then the script's;
+                                                                     # .jpg/.png … arrive as photos)
       - {advance: 3h}
       - {at: "2026-09-08 09:00"}
       - {join: 行管1班, member: {name: 新同学, id: wxid_new}}
@@ -34,6 +35,7 @@ from bot.simulation import Chat, Event
 from bot.world import default_rooms
 from bot.yamlio import Located, YamlError, load_yaml
 
+IMAGES = (".jpg", ".jpeg", ".png", ".gif", ".heic", ".webp", ".bmp")
 STEP_KEYS = {
     "say": {"room", "from", "say", "quote", "kind", "mentions", "private", "expect", "id", "at"},
     "advance": {"advance", "expect"},
@@ -88,9 +90,10 @@ async def run_script(path: str | Path, config: Config, out: TextIO, *, as_json: 
         tmp = tempfile.TemporaryDirectory(prefix="banzhu-sim-")
         db_url = f"sqlite:///{tmp.name}/sim.db"
     db = Database(db_url)
-    exports = tempfile.mkdtemp(prefix="banzhu-sim-exports-")  # charts, workbooks and uploads of this run only
+    exports = tempfile.mkdtemp(prefix="banzhu-sim-exports-")  # charts, workbooks, uploads, collected files: this run's
     config = config.model_copy(update={"files": config.files.model_copy(update={
-        "exports": exports, "uploads": str(Path(exports) / "uploads")})})
+        "exports": exports, "uploads": str(Path(exports) / "uploads"),
+        "collections": str(Path(exports) / "collections")})})
     chat = Chat(config, start, db=db, seed=int(doc.get("seed", 7)))
     students = []
     if doc.get("roster", True) and config.files.roster and config.path(config.files.roster).exists():
@@ -156,8 +159,9 @@ async def _run_step(chat: Chat, kind: str, step: dict[str, Any], config: Config,
         found = next((c for c in (config.path(str(given)), folder / given) if c.exists()), None)
         if found is None:
             raise located.error((*p, "file"), f"file not found: {given}")
-        return await chat.say(str(step["from"]), room, "", kind="file", file_path=str(found),
-                              file_name=str(step.get("name") or found.name))
+        name = str(step.get("name") or found.name)
+        kind = "image" if Path(name).suffix.lower() in IMAGES else "file"  # as WeChat sends a photo
+        return await chat.say(str(step["from"]), room, "", kind=kind, file_path=str(found), file_name=name)
     if kind == "advance":
         try:
             by = parse_duration(step["advance"])

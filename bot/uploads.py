@@ -1,14 +1,18 @@
 """Files staff send the bot privately, and the importers that take them.
 
-A file is kept (within the size and type limits), shown to every registered importer, and the first that
-recognises it runs as a dry run: the sender gets exactly the report the command line prints, and confirms with
-“导入” (the pending `/导入 <token>` is kept by bot/confirmations.py). The import then runs for the sender's classes
-only. A file nobody recognises gets one sentence listing what can be imported. Uploaded files are deleted once
-imported, or after `uploads.keep`.
+A file is kept (within the size and type limits) and shown to every registered importer that takes its type; the
+one that recognises it best runs as a dry run: the sender gets exactly the report the command line prints, and
+confirms with “导入” (the pending `/导入 <token>` is kept by bot/confirmations.py). Recognition is never a guess
+between two importers: each says how well the file fits it (its own file type or exactly its columns, its columns
+among others, or only words in the file name or title), the best fit wins, and a tie is refused. Who may import
+what is the importer's `roles` (the command line's and the web console's rules); a scoped importer imports for the
+sender's classes only. A file nobody recognises gets one sentence listing what the sender can import. Uploaded
+files are deleted once imported, or after `uploads.keep`.
 
-An importer is anything with a `name`, a `label` (what it imports, for that sentence), `recognises(path, sheets,
-file_name)` and `run(path, file_name=, actor=, classes=, dry_run=)`; the progress importer is registered in
-bot/services.py, and roster, calendar and handbook importers plug in the same way.
+An importer is anything with a `name`, a `label` (what it imports, for that sentence), the file `suffixes` it
+takes, the `roles` that may use it, whether it is `scoped` to the sender's classes, `recognises(path, sheets,
+file_name) -> Fit` and `run(path, file_name=, actor=, classes=, dry_run=)`; they are registered in
+bot/services.py (progress, roster, calendar and handbook: bot/progress/upload.py and bot/importers.py).
 """
 
 from __future__ import annotations
@@ -30,13 +34,22 @@ from bot.config import Config
 from bot.db import Database
 from bot.kernel.tables import Sheet, TableError, read_sheets
 from bot.models import Upload
-from bot.people import Person
+from bot.people import Person, Role
 from bot.texts import files as file_texts
 from bot.texts import uploads as texts
 
 log = logging.getLogger("banzhu.uploads")
 
-SUFFIXES = (".xlsx", ".xlsm", ".csv")
+TABLES = (".xlsx", ".xlsm", ".csv")  # read as sheets before any importer looks at them
+
+
+class Fit(enum.IntEnum):
+    """How well a file fits an importer; the best fit among the importers takes it, and a tie takes nothing."""
+
+    NO = 0
+    NAMED = 1  # only words in its name or title say so (its layout will be refused with a reason)
+    COLUMNS = 2  # the importer's required columns, among others it does not know
+    EXACT = 3  # the importer's own file type, or its columns and nothing it cannot place
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,13 @@ class Imported:
 
 class Importer(Protocol):
     name: str
-    label: str
+    title: str  # what it imports, in a word: 花名册
+    label: str  # the same with what it takes, for the sentence listing what can be imported
+    suffixes: tuple[str, ...]
+    roles: Role  # who may import this kind of file in chat
+    scoped: bool  # imports for the sender's classes only
 
-    def recognises(self, path: Path, sheets: Sequence[Sheet], file_name: str) -> bool: ...
+    def recognises(self, path: Path, sheets: Sequence[Sheet], file_name: str) -> Fit: ...
 
     def run(self, path: Path, *, file_name: str, actor: Person, classes: Collection[str],
             dry_run: bool) -> Imported: ...
@@ -59,7 +76,8 @@ class Outcome(enum.Enum):
     CHECKED = "checked"  # a dry run passed: waiting for 导入
     REFUSED = "refused"  # the dry run found problems (the report says which)
     UNREADABLE = "unreadable"  # too big, wrong type, password, corrupt
-    UNKNOWN = "unknown"  # no importer recognises it
+    UNKNOWN = "unknown"  # no importer recognises it, or two recognise it equally
+    NOT_ALLOWED = "not allowed"  # recognised, but the sender may not import that kind of file
     IMPORTED = "imported"
     NOT_FOUND = "not found"
     DONE_BEFORE = "done before"
@@ -72,6 +90,7 @@ class Received:
     text: str
     token: str = ""
     importer: str = ""
+    scoped: bool = True  # the import covers the sender's classes only
 
 
 class Uploads:
@@ -81,9 +100,16 @@ class Uploads:
         self.config = config
         self.importers = list(importers)
 
-    @property
-    def labels(self) -> str:
-        return "、".join(i.label for i in self.importers) or texts.NOTHING_REGISTERED
+    def usable(self, sender: Person) -> list[Importer]:
+        """The importers this sender may use."""
+        return [i for i in self.importers if i.roles & sender.role]
+
+    def labels(self, sender: Person) -> str:
+        return "；".join(i.label for i in self.usable(sender)) or texts.NOTHING_REGISTERED
+
+    def _types(self, sender: Person) -> str:
+        suffixes = dict.fromkeys(x for i in self.usable(sender) for x in i.suffixes if x != ".xlsm")
+        return "、".join(suffixes) or texts.NOTHING_REGISTERED
 
     def folder(self) -> Path:
         path = self.config.path(self.config.files.uploads)
@@ -92,6 +118,12 @@ class Uploads:
 
     def _importer(self, name: str) -> Importer | None:
         return next((i for i in self.importers if i.name == name), None)
+
+    def _pick(self, kept: Path, sheets: Sequence[Sheet], file_name: str, suffix: str) -> list[Importer]:
+        """The importers that fit the file best (none when nothing fits)."""
+        fits = [(i.recognises(kept, sheets, file_name), i) for i in self.importers if suffix in i.suffixes]
+        best = max((f for f, _ in fits), default=Fit.NO)
+        return [i for f, i in fits if f == best] if best > Fit.NO else []
 
     # -- receiving -------------------------------------------------------------------------------------------------
     def receive(self, sender: Person, path: Path, file_name: str, now: datetime) -> Received:
@@ -104,8 +136,9 @@ class Uploads:
             return Received(Outcome.UNREADABLE, texts.LOST.format(name=file_name))
         if suffix == ".xls":
             return Received(Outcome.UNREADABLE, file_texts.OLD_XLS.format(name=file_name))
-        if suffix not in SUFFIXES:
-            return Received(Outcome.UNREADABLE, texts.WRONG_TYPE.format(name=file_name, what=self.labels))
+        if not any(suffix in i.suffixes for i in self.importers):
+            return Received(Outcome.UNREADABLE, texts.WRONG_TYPE.format(name=file_name, types=self._types(sender),
+                                                                        what=self.labels(sender)))
         if size > limit * 1024 * 1024:
             return Received(Outcome.UNREADABLE, file_texts.TOO_BIG.format(name=file_name, size=size / 1024 / 1024,
                                                                           limit=limit))
@@ -113,24 +146,36 @@ class Uploads:
         kept = self.folder() / token / (Path(file_name.replace("\\", "/")).name or f"upload{suffix}")
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, kept)
-        try:
-            sheets = read_sheets(kept, max_bytes=limit * 1024 * 1024)
-        except TableError as exc:
+        sheets: list[Sheet] = []
+        if suffix in TABLES:
+            try:
+                sheets = read_sheets(kept, max_bytes=limit * 1024 * 1024)
+            except TableError as exc:
+                _remove(kept)
+                return Received(Outcome.UNREADABLE, str(exc))
+        picked = self._pick(kept, sheets, file_name, suffix)
+        if len(picked) != 1:
             _remove(kept)
-            return Received(Outcome.UNREADABLE, str(exc))
-        importer = next((i for i in self.importers if i.recognises(kept, sheets, file_name)), None)
-        if importer is None:
+            if picked:
+                log.info("uploads: %s fits %s equally; refused", file_name, [i.name for i in picked])
+                return Received(Outcome.UNKNOWN, texts.AMBIGUOUS.format(
+                    name=file_name, kinds="还是".join(i.title for i in picked)))
+            return Received(Outcome.UNKNOWN, texts.UNKNOWN.format(name=file_name, what=self.labels(sender)))
+        importer = picked[0]
+        if not importer.roles & sender.role:
             _remove(kept)
-            return Received(Outcome.UNKNOWN, texts.UNKNOWN.format(name=file_name, what=self.labels))
+            return Received(Outcome.NOT_ALLOWED, texts.NOT_ALLOWED.format(name=file_name,
+                                                                          kind=importer.title),
+                            importer=importer.name)
         done = importer.run(kept, file_name=file_name, actor=sender, classes=sender.classes, dry_run=True)
         if not done.ok:
             _remove(kept)
-            return Received(Outcome.REFUSED, done.text, importer=importer.name)
+            return Received(Outcome.REFUSED, done.text, importer=importer.name, scoped=importer.scoped)
         with self.db.tx() as s:
             s.add(Upload(token=token, contact_id=sender.contact_id, file_name=file_name, path=str(kept), size=size,
                          importer=importer.name, received_at=now))
         self.db.on_rollback(lambda: _remove(kept))
-        return Received(Outcome.CHECKED, done.text, token, importer.name)
+        return Received(Outcome.CHECKED, done.text, token, importer.name, importer.scoped)
 
     def _token(self) -> str:
         with self.db.tx() as s:
@@ -157,12 +202,13 @@ class Uploads:
         if row is None:
             assert problem is not None
             return problem
-        importer = self._importer(row.importer)
-        if importer is None:
-            return Received(Outcome.EXPIRED, texts.EXPIRED.format(name=row.file_name))
+        importer = self._allowed(sender, row)
+        if isinstance(importer, Received):
+            return importer
         done = importer.run(Path(row.path), file_name=row.file_name, actor=sender, classes=sender.classes,
                             dry_run=True)
-        return Received(Outcome.CHECKED if done.ok else Outcome.REFUSED, done.text, row.token, importer.name)
+        return Received(Outcome.CHECKED if done.ok else Outcome.REFUSED, done.text, row.token, importer.name,
+                        importer.scoped)
 
     def run(self, sender: Person, token: str) -> Received:
         """Import a checked file for the sender's classes; the file is deleted afterwards."""
@@ -170,20 +216,30 @@ class Uploads:
         if row is None:
             assert problem is not None
             return problem
-        importer = self._importer(row.importer)
-        if importer is None:
-            return Received(Outcome.EXPIRED, texts.EXPIRED.format(name=row.file_name))
+        importer = self._allowed(sender, row)
+        if isinstance(importer, Received):
+            return importer
         done = importer.run(Path(row.path), file_name=row.file_name, actor=sender, classes=sender.classes,
                             dry_run=False)
         if not done.ok:
-            return Received(Outcome.REFUSED, done.text, row.token, importer.name)
+            return Received(Outcome.REFUSED, done.text, row.token, importer.name, importer.scoped)
         with self.db.tx() as s:
             stored = s.get(Upload, row.token)
             if stored is not None:
                 stored.status = "imported"
                 s.add(stored)
         _remove(Path(row.path))  # imported: the data is in the database, the file is not needed
-        return Received(Outcome.IMPORTED, done.text, row.token, importer.name)
+        return Received(Outcome.IMPORTED, done.text, row.token, importer.name, importer.scoped)
+
+    def _allowed(self, sender: Person, row: Upload) -> Importer | Received:
+        """The importer of a kept file, if the sender (still) may use it."""
+        importer = self._importer(row.importer)
+        if importer is None:
+            return Received(Outcome.EXPIRED, texts.EXPIRED.format(name=row.file_name))
+        if not importer.roles & sender.role:
+            return Received(Outcome.NOT_ALLOWED, texts.NOT_ALLOWED.format(name=row.file_name,
+                                                                          kind=importer.title))
+        return importer
 
     # -- housekeeping ----------------------------------------------------------------------------------------------
     def next_due(self, now: datetime) -> datetime | None:

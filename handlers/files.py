@@ -1,5 +1,6 @@
 """Files staff send the bot privately: kept, checked by the importer that recognises them (a dry run with the
-command line's report), and imported for the sender's classes after “导入”."""
+command line's report), and imported after “导入” (progress exports for the sender's classes only; the roster, the
+calendar and the handbook by admins)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def receive_file(ctx: Context) -> bool:
     ctx.audit("file", f"{name} -> {got.importer or '-'}", got.outcome.value)
     if got.outcome == Outcome.CHECKED:
         ctx.services.confirmations.ask(ctx.room_id, ctx.sender.contact_id, f"/导入 {got.token}")
-        ctx.reply(f"{got.text}\n{texts.CONFIRM}")
+        ctx.reply(f"{got.text}\n{texts.CONFIRM if got.scoped else texts.CONFIRM_ALL}")
     else:
         ctx.reply(got.text)
     return True

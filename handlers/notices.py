@@ -1,4 +1,5 @@
-"""Notices: /通知, /未确认, /统计, /催, /导出, and crediting 收到 in class groups."""
+"""Notices: /通知 and /收集 (a notice answered with a file), /未确认, /统计, /催, /导出, and crediting 收到 in class
+groups."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from bot.kernel.durations import parse_durations
 from bot.kernel.text import is_negation, is_question
 from bot.models import Notice
 from bot.notices.acks import AckMatch, classify, is_solitaire
+from bot.notices.service import COLLECTION, NOTICE
 from bot.notices.values import NoticeError
 from bot.people import Role
 from bot.router import Context, Router, UsageError, Where
+from bot.texts import collect as collect_texts
 from bot.texts import common
 from bot.texts import notices as texts
 
@@ -90,13 +93,13 @@ def parse_number(text: str, now: datetime) -> int | None:
 
 
 # -- commands ------------------------------------------------------------------------------------------------------
-def _fan_out_summary(ctx: Context, args: NoticeArgs) -> str | None:
+def _fan_out_summary(ctx: Context, args: NoticeArgs, title: str = "通知") -> str | None:
     """A coordinator's notice reaches many groups: confirm first (with the list of classes)."""
     group = ctx.coordinator_group
     if group is None or args.target is None:
         return None
     groups = ctx.notices.targets(ctx.sender, group, args.target, list(args.names))
-    return texts.fanout_confirm([g.name for g in groups], args.body) if groups else None
+    return texts.fanout_confirm([g.name for g in groups], args.body, title) if groups else None
 
 
 @router.command("通知", aliases=("notice",), roles=Role.STAFF, rooms=Where.GROUP, scoped=True, parse=parse_notice,
@@ -104,6 +107,11 @@ def _fan_out_summary(ctx: Context, args: NoticeArgs) -> str | None:
                 usage="/通知 [截止 时间] [催 1天,3小时 | 不催] [无需确认] 通知内容",
                 example="/通知 周五前完成形考作业2")
 def publish(ctx: Context, args: NoticeArgs) -> None:
+    _publish_as(ctx, args, NOTICE)
+
+
+def _publish_as(ctx: Context, args: NoticeArgs, kind: str) -> None:
+    """/通知 or /收集 (a notice answered with a file): in a class group, or fanned out from a coordinator group."""
     if (group := ctx.coordinator_group) is not None:
         if args.target is None:
             ctx.reply(texts.FANOUT_TARGETS)
@@ -114,23 +122,46 @@ def publish(ctx: Context, args: NoticeArgs) -> None:
             return
         try:
             done = ctx.notices.fan_out(groups, ctx.sender, args.body, deadline=args.deadline,
-                                       needs_ack=args.needs_ack, nudges=args.nudges)
+                                       needs_ack=args.needs_ack, nudges=args.nudges, kind=kind)
         except NoticeError as exc:
             ctx.reply(texts.error(exc))
             return
-        ctx.reply(texts.fanned_out(done.parent.id or 0, len(done.children), done.unbound))
+        ctx.reply(texts.fanned_out(done.parent.id or 0, len(done.children), done.unbound,
+                                   texts.words(done.parent).title))
         return
     klass = ctx.class_group
     assert klass is not None
     try:
         published = ctx.notices.publish_here(klass, ctx.sender, args.body, deadline=args.deadline,
-                                             needs_ack=args.needs_ack, nudges=args.nudges)
+                                             needs_ack=args.needs_ack, nudges=args.nudges, kind=kind)
     except NoticeError as exc:
         ctx.reply(texts.error(exc))
         return
     deadline = ctx.local(args.deadline) if args.deadline else None
     ctx.tell(ctx.sender.contact_id, texts.published(published.notice, deadline, published.expected,
                                                     published.nudges))
+
+
+def parse_collection(text: str, now: datetime) -> NoticeArgs:
+    """As /通知 (截止, 催/不催, targets for a fan-out); a collection always waits for its files."""
+    if not text.strip():
+        raise UsageError(collect_texts.EMPTY)
+    args = parse_notice(text, now)
+    if not args.needs_ack:
+        raise UsageError(collect_texts.NO_ACK_OPTION)
+    return args
+
+
+def _collection_fan_out_summary(ctx: Context, args: NoticeArgs) -> str | None:
+    return _fan_out_summary(ctx, args, "收集")
+
+
+@router.command("收集", aliases=("collect",), roles=Role.STAFF, rooms=Where.GROUP, scoped=True,
+                parse=parse_collection, confirm=_collection_fan_out_summary, help="收集照片或文件（同学发图片或文件即算提交）",
+                usage="/收集 [截止 时间] [催 1天,3小时 | 不催] 要交什么",
+                example="/收集 截止 周五18:00 毕业电子照片（白底）")
+def collect(ctx: Context, args: NoticeArgs) -> None:
+    _publish_as(ctx, args, COLLECTION)
 
 
 def _picked(ctx: Context, number: int | None, example: str) -> Notice | None:
@@ -181,16 +212,25 @@ def nudge(ctx: Context, number: int | None) -> None:
         ctx.reply(texts.error(exc))
         return
     if not count:
-        ctx.reply(texts.NOBODY_MISSING.format(n=n.id))
+        w = texts.words(n)
+        ctx.reply(texts.NOBODY_MISSING.format(title=w.title, n=n.id, done=w.done))
     elif ctx.where == Where.PRIVATE:
         ctx.reply(texts.NUDGED_PRIVATELY.format(group=n.group_name, n=count))
 
 
-@router.command("导出", aliases=("export",), roles=Role.STAFF, parse=parse_number, help="私聊发送通知确认情况的Excel表",
+@router.command("导出", aliases=("export",), roles=Role.STAFF, parse=parse_number,
+                help="私聊发送通知确认情况的Excel表（收集：全部文件的压缩包和表格）",
                 usage="/导出 #通知编号", example="/导出 #12")
 def export(ctx: Context, number: int | None) -> None:
     n = _picked(ctx, number, "/导出 #12")
     if n is None:
+        return
+    if n.kind == COLLECTION:  # the files too, zipped with the status
+        done = ctx.collections.export(n)
+        ctx.tell(ctx.sender.contact_id, collect_texts.exported(n, done.files, done.done, done.expected, done.pruned),
+                 file_path=str(done.path))
+        if ctx.where != Where.PRIVATE:
+            ctx.reply(collect_texts.EXPORT_PRIVATELY)
         return
     path = ctx.notices.workbook(n, ctx.notices.export_path(n))
     ctx.tell(ctx.sender.contact_id, texts.EXPORT_SENT.format(n=n.id), file_path=str(path))

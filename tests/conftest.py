@@ -15,7 +15,7 @@ import pytest
 from bot.config import Config, load_config
 from bot.db import Database
 from bot.handbook.service import IndexCache
-from bot.simulation import Chat
+from bot.simulation import Chat, Replies
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -92,7 +92,9 @@ def config(tmp_path: Path) -> Config:
     cfg = load_config(ROOT / "config.yaml")
     empty = tmp_path / "calendar.yaml"  # tests that want reminders write their own calendar
     empty.write_text("events: []\n", encoding="utf-8")
-    files = cfg.files.model_copy(update={"exports": str(tmp_path / "exports"), "calendar": str(empty)})
+    files = cfg.files.model_copy(update={"exports": str(tmp_path / "exports"), "calendar": str(empty),
+                                         "uploads": str(tmp_path / "uploads"),
+                                         "collections": str(tmp_path / "collections")})
     # The admin has not bound WeChat yet, so no admin note about groups this little world lacks (see test_router).
     staff = [s.model_copy(update={"id": None}) if s.role == "admin" else s for s in cfg.staff]
     # Welcomes and the advisors' morning list of unmatched members are tested on their own (test_welcome.py);
@@ -132,6 +134,14 @@ def make_chat(indexes: IndexCache) -> Iterator[Callable[..., Chat]]:
     _current.pop()
     for c in chats:
         c.assert_all_read()
+
+
+async def send_file(chat: Chat, who: str, path: Path, *, room: str | None = None, name: str | None = None,
+                    kind: str = "file", message_id: str | None = None) -> Replies:
+    """`who` sends a file (or, with kind="image", a photo) privately to the bot, or in `room`, as the gateway hands
+    it over: saved locally, with its name as sent."""
+    return await chat.say(who, room, "", kind=kind, file_path=str(path), file_name=name or path.name,
+                          message_id=message_id)
 
 
 def new_chat(config: Config, start: datetime = START, **kw: object) -> Chat:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.calendar.events import Event, Targets, event_id, parse_time
 from bot.config import Config
-from bot.kernel.tables import TableError, find_header, read_table
+from bot.kernel.tables import Sheet, TableError, find_header, norm_header, read_table
 from bot.texts import files as texts
 
 LIVE_COLUMNS = {
@@ -22,6 +22,24 @@ LIVE_COLUMNS = {
     "points": ("教学点",),
     "date": ("日期", "直播日期"),
 }
+
+
+STUDENT_COLUMNS = frozenset(norm_header(h) for h in ("学号", "学生学号", "学员学号", "学籍号", "姓名", "学生姓名",
+                                                       "参会者昵称", "用户昵称", "入会时间"))
+SUFFIXES = (".csv", ".xlsx", ".xlsm", ".ics")
+
+
+def timetable_fit(file_name: str, sheets: list[Sheet]) -> str | None:
+    """How a file looks as a calendar import (for the chat's importer registry): "exact" for an ICS file or a
+    table of live-timetable columns only, "columns" when they come with others, None otherwise — and never a
+    table about students (a 直播 attendance export has course and time columns too)."""
+    if file_name.lower().endswith(".ics"):
+        return "exact"
+    sheet = next((s for s in sheets if s.rows), None)
+    header = find_header(sheet, LIVE_COLUMNS, ("title", "time")) if sheet else None
+    if header is None or any(norm_header(c) in STUDENT_COLUMNS for c in header.names):
+        return None
+    return "columns" if header.unknown else "exact"
 
 
 @dataclass
@@ -121,4 +139,4 @@ def read_any(path: Path, config: Config) -> ImportResult:
     return ImportResult(errors=[f"{path}: unsupported file (use .csv, .xlsx or .ics)"])
 
 
-__all__ = ["ImportResult", "read_any"]
+__all__ = ["SUFFIXES", "ImportResult", "read_any", "timetable_fit"]

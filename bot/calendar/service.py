@@ -437,8 +437,8 @@ class Calendar:
                         s.add(row)
                 else:
                     same += 1
-            if dry_run:
-                s.rollback()
+            # A dry run writes nothing (every write above is guarded); no rollback here, which inside the chat's
+            # transaction would end the whole message's transaction.
         if not dry_run:
             self.bump_revision()
         self._dirty = True

@@ -37,10 +37,12 @@ def cmd_forget(env: Env) -> int:
     services = env.services
     no = env.args.student_no
     student = services.roster.student(no)
+    contact_id = student.contact_id if student else None
     progress = services.progress.forget(no)
+    files = services.collections.forget(no, contact_id)
     ok = services.roster.forget(no)
-    services.audit.redact(no, student.contact_id if student else None)
-    services.audit.record(CLI, texts.CLI_PLACE, "forget", "student", "ok" if ok or progress else "not found")
-    ok = ok or bool(progress)
+    services.audit.redact(no, contact_id)
+    services.audit.record(CLI, texts.CLI_PLACE, "forget", "student", "ok" if ok or progress or files else "not found")
+    ok = ok or bool(progress) or bool(files)
     out(texts.FORGOTTEN if ok else texts.NO_SUCH_STUDENT)
     return 0 if ok else 1

@@ -24,11 +24,12 @@ def cmd_calendar(env: Env) -> int:
         err(f"{path}: file not found")
         return 2
     report = env.services.calendar.import_file(path, dry_run=env.args.dry_run)
-    for e in report.errors:
-        err(f"{path}: {e}")
+    text = texts.calendar_import(path.name, env.args.dry_run, report.added, report.changed, report.unchanged,
+                                 report.errors)
     if report.errors and not (report.added or report.changed or report.unchanged):
+        err(text)
         return 2
-    out(texts.calendar_report(env.args.dry_run, report.added, report.changed, report.unchanged, len(report.errors)))
+    out(text)  # the good rows are imported; the bad ones are listed in the report
     return 1 if report.errors else 0
 
 

@@ -14,9 +14,11 @@ from bot.texts import cli as texts
 def register(sub: Any) -> None:
     s = subcommand(sub, "handbook", cmd_handbook, "import a .docx/.pdf/.md handbook; list the questions it declined")
     hs = s.add_subparsers(dest="action", required=True)
-    h = hs.add_parser("import")
+    h = hs.add_parser("import", help="turn a .docx/.pdf/.md handbook into the Markdown the bot answers from")
     h.add_argument("file")
-    h.add_argument("--out", default="data/handbook.md")
+    h.add_argument("--out", help="where to write it (default: the configured handbook, files.handbook; a running "
+                                 "bot then reloads it)")
+    h.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     h = hs.add_parser("misses", help="declined questions, and what the bot would answer now")
     h.add_argument("--since", default="30d", help="how far back (default 30d)")
     h.add_argument("--out", help="also write them to this Excel file")
@@ -27,19 +29,18 @@ def cmd_handbook(env: Env) -> int:
 
 
 def _import(env: Env) -> int:
-    from bot.handbook.source import HandbookError, import_file, parse_markdown
-
     src = Path(env.args.file)
-    try:
-        text = import_file(src)
-        book = parse_markdown(text, str(src))
-    except (HandbookError, OSError) as exc:
-        err(f"error: {exc}")
+    if not src.exists():
+        err(f"{src}: file not found")
         return 2
-    for w in book.warnings:
-        err(f"warning: {w}")
-    Path(env.args.out).write_text(text, encoding="utf-8")
-    out(texts.HANDBOOK_IMPORTED.format(n=len(book.units), path=env.args.out))
+    report = env.services.handbook.import_file(src, dry_run=env.args.dry_run,
+                                               out=Path(env.args.out) if env.args.out else None,
+                                               shown=env.args.out or env.config.files.handbook)
+    text = texts.handbook_import(report)
+    if not report.ok:
+        err(text)
+        return 2
+    out(text)
     return 0
 
 

@@ -42,10 +42,10 @@ def cmd_roster(env: Env) -> int:
     except TableError as exc:
         err(str(exc))
         return 2
-    for e in report.errors:
-        err(f"{path}: {e}")
+    text = texts.roster_import(path.name, env.args.dry_run, report.added, report.updated, report.unchanged,
+                               [str(e) for e in report.errors], report.ok)
     if not report.ok:
-        err(f"{path}: {texts.roster_refused(len(report.errors))}")
+        err(text)
         return 2
-    out(texts.roster_report(env.args.dry_run, report.added, report.updated, report.unchanged))
+    out(text)
     return 0

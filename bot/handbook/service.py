@@ -18,7 +18,15 @@ from bot.config import Config
 from bot.db import Database
 from bot.handbook.embedder import Embedder
 from bot.handbook.retriever import Match, Retriever
-from bot.handbook.source import Unit, load_faq, load_handbook
+from bot.handbook.source import (
+    HandbookError,
+    HandbookImport,
+    Unit,
+    import_file,
+    load_faq,
+    load_handbook,
+    parse_markdown,
+)
 from bot.handbook.words import Lexicon
 from bot.kernel.text import addressee, fold, is_question, is_small_talk, split_questions
 from bot.models import FaqEntry, Phrasing
@@ -123,6 +131,35 @@ class Handbook:
             with self.db.read() as s:
                 added = [Unit(f"faq-{e.id}", e.question, e.answer, "", "faq") for e in s.exec(select(FaqEntry))]
         return book.units + faq + added
+
+    # -- imports ---------------------------------------------------------------------------------------------------
+    def import_file(self, src: Path, *, dry_run: bool, out: Path | None = None, shown: str = "",
+                    file_name: str | None = None) -> HandbookImport:
+        """A .docx/.pdf/.md handbook turned into the Markdown the bot answers from, checked, and (unless a dry run)
+        written to `out` — by default the configured handbook, which the bot (and every other process) then
+        reloads. The previous file is kept beside it as .bak. `shown` is how the report names where it wrote."""
+        name = file_name or src.name
+        try:
+            text = import_file(src)
+            book = parse_markdown(text, name)
+        except HandbookError as exc:
+            return HandbookImport(name, dry_run, False, exc.reason or "unreadable", exc.title)
+        except Exception as exc:  # a damaged .docx/.pdf: the libraries raise many kinds of errors
+            log.info("handbook import: %s unreadable (%s: %s)", name, type(exc).__name__, exc)
+            return HandbookImport(name, dry_run, False, "unreadable")
+        target = out or self._handbook
+        if target is None:
+            raise ValueError("no handbook configured")
+        written = shown or (self.config.files.handbook if self.config and out is None else str(target))
+        if not dry_run:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                target.with_name(target.name + ".bak").write_bytes(target.read_bytes())
+            target.write_text(text, encoding="utf-8")
+            if self._handbook is not None and target.resolve() == self._handbook.resolve():
+                self.reload()
+        return HandbookImport(name, dry_run, True, chapters=book.chapters, sections=len(book.units),
+                              generated=book.generated, empty=tuple(book.empty), written=written)
 
     def phrasings(self) -> dict[str, str]:
         """Teachers' 问法 lines: word -> the handbook's words."""

@@ -29,10 +29,35 @@ class Handbook:
     units: list[Unit]
     warnings: list[str] = field(default_factory=list)
     title: str = "学生手册"
+    chapters: int = 0  # `##` headings
+    generated: int = 0  # sections that had no {#id} and got a stable one
+    empty: list[str] = field(default_factory=list)  # titles of sections without text (skipped)
 
 
 class HandbookError(ValueError):
-    pass
+    """A handbook that cannot be used; the message (English, with file and line) is for operators, `reason` and
+    `title` let an import report say it in Chinese."""
+
+    def __init__(self, message: str, *, reason: str = "", title: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason  # format | duplicate | empty | unreadable
+        self.title = title
+
+
+@dataclass(frozen=True)
+class HandbookImport:
+    """The report of `handbook import` (the command line, or a file sent in chat): the same words in both."""
+
+    name: str  # the file as sent
+    dry_run: bool
+    ok: bool
+    problem: str = ""  # why not: a HandbookError reason
+    title: str = ""  # the section a duplicate id names
+    chapters: int = 0
+    sections: int = 0
+    generated: int = 0
+    empty: tuple[str, ...] = ()
+    written: str = ""  # where the Markdown was written (as the operator named it)
 
 
 def stable_id(title: str) -> str:
@@ -44,6 +69,8 @@ def parse_markdown(text: str, file: str = "handbook.md") -> Handbook:
     """`###` sections are the units (with {#id}); `##` headings are chapters; `#` is the book's title."""
     units: list[Unit] = []
     warnings: list[str] = []
+    empty: list[str] = []
+    chapters = generated = 0
     seen: dict[str, int] = {}
     book_title, chapter = "学生手册", ""
     current: tuple[str, str, int] | None = None  # (id, title, line)
@@ -56,6 +83,7 @@ def parse_markdown(text: str, file: str = "handbook.md") -> Handbook:
         content = "\n".join(body).strip()
         if not content:
             warnings.append(f"{file}, line {line}: section “{title}” has no text; skipped")
+            empty.append(title)
             return
         units.append(Unit(sid, title, content, chapter, "handbook", line))
 
@@ -73,15 +101,18 @@ def parse_markdown(text: str, file: str = "handbook.md") -> Handbook:
                 book_title = re.sub(r"[（(].*?[)）]", "", title).strip() or book_title
             else:
                 chapter = title
+                chapters += 1
             continue
         if level == 3:
             close()
             body = []
             if not sid:
                 sid = stable_id(title)
+                generated += 1
                 warnings.append(f"{file}, line {n}: section “{title}” has no {{#id}}; using {sid}")
             if sid in seen:
-                raise HandbookError(f"{file}, line {n}: duplicate section id '{sid}' (first at line {seen[sid]})")
+                raise HandbookError(f"{file}, line {n}: duplicate section id '{sid}' (first at line {seen[sid]})",
+                                    reason="duplicate", title=title)
             seen[sid] = n
             current = (sid, title, n)
             continue
@@ -89,9 +120,9 @@ def parse_markdown(text: str, file: str = "handbook.md") -> Handbook:
             body.append(title)
     close()
     if not units:
-        raise HandbookError(f"{file}: no answerable sections (### headings with text) found")
+        raise HandbookError(f"{file}: no answerable sections (### headings with text) found", reason="empty")
     short = book_title if len(book_title) <= 12 else "学生手册"
-    return Handbook(units, warnings, short)
+    return Handbook(units, warnings, short, chapters, generated, empty)
 
 
 def load_handbook(path: Path) -> Handbook:
@@ -180,4 +211,4 @@ def import_file(path: Path) -> str:
         return pdf_to_markdown(path)
     if suffix in (".md", ".markdown", ".txt"):
         return path.read_text(encoding="utf-8-sig")
-    raise HandbookError(f"{path}: unsupported handbook format (use .md, .docx or .pdf)")
+    raise HandbookError(f"{path}: unsupported handbook format (use .md, .docx or .pdf)", reason="format")

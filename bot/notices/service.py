@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,7 @@ OPEN_AFTER_DEADLINE = timedelta(days=7)  # late acks are still recorded (as late
 NOTICE_TAG = re.compile(r"【通知\s*#(\d+)】")
 MAX_CUSTOM_NUDGES = 5
 NUDGE_GRACE = timedelta(minutes=5)  # a nudge sent later than this after its time is logged as late
+NOTICE, COLLECTION = "notice", "collection"  # Notice.kind
 
 
 class Notices:
@@ -75,9 +77,10 @@ class Notices:
 
     def publish(self, group: ClassGroup, author: Person, text: str, *, deadline: datetime | None,
                 needs_ack: bool = True, parent_id: int | None = None,
-                nudges: list[timedelta] | None = None) -> Notice:
+                nudges: list[timedelta] | None = None, kind: str = NOTICE) -> Notice:
         """Create a notice in one class group and queue it; NoticeError('room unknown') when the room is not
-        known yet."""
+        known yet. A collection (kind "collection", /收集) is a notice answered by sending a file: it is counted,
+        nudged and summarised like any other, but 收到 does not answer it (bot/collect.py credits the files)."""
         room_id = self.people.room_of_group(group.name)
         if room_id is None:
             raise NoticeError("room unknown", group=group.name)
@@ -87,7 +90,7 @@ class Notices:
         with self.db.tx() as s:
             notice = Notice(group_name=group.name, room_id=room_id, author_id=author.contact_id,
                             author_name=author.name, text=text, needs_ack=needs_ack, created_at=now,
-                            deadline=deadline, parent_id=parent_id,
+                            deadline=deadline, parent_id=parent_id, kind=kind,
                             nudge_offsets=None if nudges is None else [int(d.total_seconds()) for d in nudges],
                             expected_count=sum(1 for c in present if c not in not_members))
             s.add(notice)
@@ -106,10 +109,10 @@ class Notices:
         return notice
 
     def publish_here(self, group: ClassGroup, author: Person, text: str, *, deadline: datetime | None,
-                     needs_ack: bool, nudges: list[timedelta] | None) -> Published:
+                     needs_ack: bool, nudges: list[timedelta] | None, kind: str = NOTICE) -> Published:
         """A teacher's notice in their class group: publish, and say how many must confirm and when nudges go."""
         self._check_length(text)
-        notice = self.publish(group, author, text, deadline=deadline, needs_ack=needs_ack, nudges=nudges)
+        notice = self.publish(group, author, text, deadline=deadline, needs_ack=needs_ack, nudges=nudges, kind=kind)
         expected = len(self.status(notice).expected)
         return Published(notice, expected, [self.local(t) for t in self.nudge_plan(notice)])
 
@@ -130,20 +133,20 @@ class Notices:
         return [c for c in in_scope if c.name in names]
 
     def fan_out(self, groups: list[ClassGroup], author: Person, text: str, *, deadline: datetime | None,
-                needs_ack: bool = True, nudges: list[timedelta] | None = None) -> FannedOut:
+                needs_ack: bool = True, nudges: list[timedelta] | None = None, kind: str = NOTICE) -> FannedOut:
         """A coordinator's notice copied to many class groups, each tracked on its own and linked to the parent."""
         self._check_length(text)
         now = self.clock.now()
         with self.db.tx() as s:
             parent = Notice(group_name="(多个班级)", author_id=author.contact_id, author_name=author.name, text=text,
-                            needs_ack=needs_ack, created_at=now, deadline=deadline, is_fanout=True)
+                            needs_ack=needs_ack, created_at=now, deadline=deadline, is_fanout=True, kind=kind)
             s.add(parent)
             s.flush()
             children, unbound = [], []
             for g in groups:
                 try:
                     children.append(self.publish(g, author, text, deadline=deadline, needs_ack=needs_ack,
-                                                 parent_id=parent.id, nudges=nudges))
+                                                 parent_id=parent.id, nudges=nudges, kind=kind))
                 except NoticeError:
                     unbound.append(g.name)
         return FannedOut(parent, children, unbound)
@@ -201,6 +204,20 @@ class Notices:
             with self._lock:
                 self._open[group_name] = rows
         return [n for n in rows if self.is_open(n, now)]
+
+    def open_to(self, group_name: str, contact_id: str, now: datetime, kind: str) -> list[Notice]:
+        """Open notices of `kind` in a class group that were posted to this contact, oldest first — or, for
+        someone on none of their lists (a stale member list), all of them, as a bare 收到 is credited."""
+        open_ = [n for n in self.open_notices(group_name, now) if n.kind == kind]
+        return [n for n in open_ if contact_id in self._posted_set(n.id or 0)] or open_
+
+    def has_acknowledged(self, notice: Notice, contact_id: str) -> bool:
+        return contact_id in self._acked_set(notice.id or 0)
+
+    @staticmethod
+    def closes_at(n: Notice) -> datetime:
+        """When a notice stops taking acknowledgements (see is_open)."""
+        return n.deadline + OPEN_AFTER_DEADLINE if n.deadline else n.created_at + OPEN_WITHOUT_DEADLINE
 
     def awaiting_deadline(self) -> list[Notice]:
         """Notices with a deadline whose nudges or closing summary are still to come."""
@@ -335,7 +352,7 @@ class Notices:
                               message_id: str) -> int:
         """接龙: credit the sender, and every listed name that matches exactly one member of this room, on the
         latest open notice. Returns how many were credited."""
-        open_ = self.open_notices(group_name, at)
+        open_ = [n for n in self.open_notices(group_name, at) if n.kind != COLLECTION]
         if not open_:
             return 0
         target = [open_[-1]]
@@ -382,8 +399,8 @@ class Notices:
         number = quoted_number or (match.number if match else None)
         if number is not None:
             n = self.get(number)
-            return [n] if n and n.group_name == group_name and n.needs_ack else []
-        open_ = self.open_notices(group_name, now)
+            return [n] if n and n.group_name == group_name and n.needs_ack and n.kind != COLLECTION else []
+        open_ = [n for n in self.open_notices(group_name, now) if n.kind != COLLECTION]  # a file answers those
         # A bare 收到 answers the notices this person was shown; someone on none of their lists (a stale member
         # list) is taken at their word for all of them.
         open_ = [n for n in open_ if contact_id in self._posted_set(n.id or 0)] or open_
@@ -508,25 +525,33 @@ class Notices:
                 self.outbox.enqueue(text=text, contact_id=n.author_id, priority=PRIORITY_BULK, dedupe_key=key)
 
     # -- export --------------------------------------------------------------------------------------------------
-    def workbook(self, notice: Notice, out: Path) -> Path:
-        """The status of one notice (or every class of a fan-out) as an .xlsx file: name, 学号, when, how."""
+    def workbook(self, notice: Notice, out: Path, files: Mapping[int, Mapping[str, str]] | None = None) -> Path:
+        """The status of one notice (or every class of a fan-out) as an .xlsx file: name, 学号, when, how; for a
+        collection also each student's file as named in the export (`files`: notice id -> contact id -> name)."""
         from bot.exports import write_sheet
 
+        words = texts.words(notice)
         notices = [notice] if not notice.is_fanout else self.children(notice.id or 0)
-        rows: list[list[object]] = [["班级", "姓名", "学号", "状态", "确认时间", "逾期", "方式", "原话"]]
+        head: list[object] = ["班级", "姓名", "学号", "状态", f"{words.act}时间", "逾期", "方式", "原话"]
+        rows: list[list[object]] = [head + (["文件"] if files is not None else [])]
         for n in notices:
             st = self.status(n)
             roster = self.roster.by_contact(m.contact_id for m in st.expected)
+            named = files.get(n.id or 0, {}) if files is not None else None
             for m in st.expected:
                 ack = st.acked.get(m.contact_id)
                 student = roster.get(m.contact_id)
                 when = self.local(ack.at).replace(tzinfo=None) if ack else None
-                rows.append([n.group_name, st.names[m.contact_id], student.student_no if student else "",
-                             "已确认" if ack else "未确认", when, ("是" if ack.late else "否") if ack else "",
-                             texts.VIA.get(ack.via, ack.via) if ack else "", ack.text if ack else ""])
+                row: list[object] = [n.group_name, st.names[m.contact_id], student.student_no if student else "",
+                                     words.done if ack else words.missing, when,
+                                     ("是" if ack.late else "否") if ack else "",
+                                     texts.VIA.get(ack.via, ack.via) if ack else "", ack.text if ack else ""]
+                rows.append(row + ([named.get(m.contact_id, "")] if named is not None else []))
             for s in st.not_in_group:
-                rows.append([n.group_name, s.name, s.student_no, "未进群", None, "", "", ""])
-        return write_sheet(out, f"通知{notice.id}", rows, widths=(12, 12, 16, 10, 18, 6, 10, 30), date_columns=(5,))
+                absent: list[object] = [n.group_name, s.name, s.student_no, "未进群", None, "", "", ""]
+                rows.append(absent + ([""] if named is not None else []))
+        title = f"{words.title}{notice.id}"
+        return write_sheet(out, title, rows, widths=(12, 12, 16, 10, 18, 6, 10, 30, 28), date_columns=(5,))
 
     def export_path(self, notice: Notice) -> Path:
         folder = self.config.path(self.config.files.exports)

@@ -147,17 +147,19 @@ class Progress:
     def max_bytes(self) -> int:
         return self.config.uploads.max_mb * 1024 * 1024
 
-    def recognises(self, path: Path, sheets: Sequence[Sheet], file_name: str) -> bool:
-        """Whether a file looks like a progress export (for the chat's importer registry)."""
+    def recognises(self, path: Path, sheets: Sequence[Sheet], file_name: str) -> str | None:
+        """Whether a file looks like a progress export (for the chat's importer registry): "layout" when a sheet
+        reads as one, "words" when only its name or title says so (its layout is then refused with the config
+        lines that would map it), None otherwise."""
         now = self.local(self.clock.now())
         courses = self.courses()
         for sheet in sheets:
             got = read_layout(sheet, file_name=file_name, hint=None, columns=self.cfg.columns, courses=courses,
                               now=now)
             if isinstance(got, Layout):
-                return True
+                return "layout"
         titles = " ".join(" ".join(r) for s in sheets for r in s.rows[:5])
-        return kind_from_words(file_name, *(s.name for s in sheets), titles) is not None
+        return "words" if kind_from_words(file_name, *(s.name for s in sheets), titles) is not None else None
 
     def import_file(self, path: Path, *, actor: Person, classes: Collection[str] | None = None,
                     kind: Kind | None = None, as_of: date | None = None, event: str | None = None,

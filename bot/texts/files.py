@@ -32,3 +32,11 @@ UNKNOWN_MAJOR_OR_CLASS = "不认识的专业或班级：{names}"
 BAD_ICS = "{name}：不是有效的 ICS 日历文件（{error}）"
 ICS_EVENT_INCOMPLETE = "事件 {uid}：缺少标题或开始时间"
 EMPTY_CELL = "（空）"
+
+# What can be sent to the bot to import (the sentence for a file nobody recognises lists these)
+ROSTER_TITLE = "花名册"
+ROSTER_LABEL = "花名册（学号、姓名、班级、教学点，.xlsx/.csv）"
+CALENDAR_TITLE = "直播课表或日历"
+CALENDAR_LABEL = "直播课表或日历（课程名称、直播时间…，.xlsx/.csv/.ics）"
+HANDBOOK_TITLE = "学生手册"
+HANDBOOK_LABEL = "学生手册（.docx/.pdf/.md）"

@@ -27,4 +27,5 @@ def help_text(bot: str, role: Role, commands: Sequence[Command[Any]]) -> str:
     if role == Role.STUDENT:
         lines.append("· 直接提问，例如：“忘记密码怎么办？”")
         lines.append("· 看到通知回复“收到”即可。")
+        lines.append("· 老师收集照片或文件时，直接把图片或文件发在群里或私聊发给我。")
     return "\n".join(lines)

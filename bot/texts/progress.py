@@ -19,6 +19,7 @@ from bot.progress.report import Comparison, Figures, Month, meets, ranked
 from bot.progress.status import Behind, ClassProgress, ItemCount, Level, StudentStatus, next_target, target_at
 from bot.progress.values import ChaseResult, HistoryEntry, ImportReport, PhoneEntry
 
+WHAT_IS_IMPORTED = "学习进度"
 WHAT_CAN_BE_IMPORTED = "学习进度（形考、网检、直播及腾讯会议参会名单、选课、报考、预警名单）"
 MAX_ERRORS = 20
 

@@ -80,7 +80,8 @@ def test_docx_import(tmp_path):
     assert proc.returncode == 0, proc.stderr
     book = parse_markdown(out.read_text(encoding="utf-8"))
     assert [u.title for u in book.units] == ["准考证在哪里打印", "考试迟到怎么办"]
-    assert "no {#id}" in proc.stderr  # generated ids are announced
+    assert proc.stdout.startswith("hb.docx：导入完成：1 章，2 个问答小节")
+    assert "· 2 个小节没有 {#编号}，已按标题生成。" in proc.stdout  # generated ids are announced
 
 
 def test_pdf_import(tmp_path):
@@ -146,3 +147,24 @@ async def test_the_cli_and_the_chat_answer_a_question_the_same(chat, tmp_path):
         else:
             [reply] = replies
             assert reply.text == obj["answer"], q
+
+
+def test_docx_dry_run_writes_nothing_and_a_broken_file_is_one_sentence(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("一、考试", 2)
+    doc.add_heading("准考证在哪里打印", 3)
+    doc.add_paragraph("考前一周登录平台下载打印。")
+    path = tmp_path / "hb.docx"
+    doc.save(path)
+    out = tmp_path / "hb.md"
+    proc = run(tmp_path, "handbook", "import", str(path), "--out", str(out), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "hb.docx：检查通过（未写入）：1 章，1 个问答小节。\n· 1 个小节没有 {#编号}，已按标题生成。\n"
+    assert not out.exists()
+    broken = tmp_path / "坏.docx"
+    broken.write_bytes(b"PK\x03\x04 not a document")
+    proc = run(tmp_path, "handbook", "import", str(broken), "--out", str(out))
+    assert proc.returncode == 2 and proc.stdout == "" and not out.exists()
+    assert proc.stderr == "坏.docx：文件打不开（可能已损坏，或不是真正的 Word/PDF 文件），未导入。\n"

@@ -65,7 +65,7 @@ async def test_the_ledger_in_the_schools_layout_and_forget(config, tmp_path, sql
     assert cli(chat, "progress", "ledger", "--class", "行管9班", "--out", str(out)) == 2
     capsys.readouterr()
     assert cli(chat, "forget", "2024110003") == 0
-    assert "学习进度和台账记录" in capsys.readouterr().out
+    assert "学习进度、台账记录" in capsys.readouterr().out
     with chat.db.tx() as s:
         left = [r for m in (ProgressValue, ProgressState, ProgressContact) for r in s.exec(select(m))
                 if r.student_no == "2024110003"]

@@ -87,7 +87,7 @@ def test_migration_from_schema_1(database):
         conn.execute(text("DROP INDEX ix_outboxitem_account"))
         conn.execute(text("DROP INDEX ix_room_account"))
         conn.execute(text("DROP INDEX ix_delivery_outbox_id"))
-        for column in ("expected_count", "ack_count", "late_count"):
+        for column in ("expected_count", "ack_count", "late_count", "kind"):
             conn.execute(text(f"ALTER TABLE notice DROP COLUMN {column}"))
         for table, column in (("delivery", "group_name"), ("notice", "nudge_offsets"), ("question", "in_private"),
                               ("inbound", "payload"), ("inbound", "status"), ("inbound", "processed_at"),
@@ -105,9 +105,10 @@ def test_migration_from_schema_1(database):
     assert "in_private" in columns["question"] and {"payload", "status"} <= columns["inbound"]
     assert "account" in columns["outboxitem"] and "meta" not in inspect(again.engine).get_table_names()
     with again.tx() as s:
-        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 8
+        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 9
         assert sorted(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == 7))) == ["a", "b"]
         assert s.get(Notice, 7).expected_count == 2 and s.get(Notice, 7).ack_count == 0
+        assert s.get(Notice, 7).kind == "notice"  # v8: an old notice is a notice, not a collection
         assert s.get(Revision, "calendar").revision == 4 and s.get(SenderState, "").slowdown == 2
         s.add(Delivery(key="k", kind="reminder", group_name="行管1班", due_at=START, claimed_at=START))
     again.close()

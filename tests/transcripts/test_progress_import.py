@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.models import ProgressState, ProgressValue, Upload
 from bot.simulation import Chat, Replies
-from tests.conftest import CLASS1, new_chat
+from tests.conftest import CLASS1, new_chat, send_file
 from tests.progress_files import HOMEWORK, NOV, ONLINE, add_roster, csv_file, homework, with_calendar, xlsx
 
 CLASS2 = [{"name": "王老师", "id": "wxid_wang", "role": "teacher"}, {"name": "小张", "id": "wxid_zs2", "alias": "张三-2024120001"},
@@ -28,8 +28,7 @@ async def school(config, tmp_path, db, extra: str = "") -> Chat:
 
 
 async def upload(chat: Chat, who: str, path: Path, name: str | None = None, message_id: str | None = None) -> Replies:
-    return await chat.say(who, None, "", kind="file", file_path=str(path), file_name=name or path.name,
-                          message_id=message_id)
+    return await send_file(chat, who, path, name=name, message_id=message_id)
 
 
 def stored(chat: Chat) -> int:
@@ -169,18 +168,30 @@ async def test_an_unknown_layout_lists_its_headers_and_the_config_lines_that_wou
 
 async def test_a_file_nobody_recognises_gets_one_polite_sentence(config, tmp_path, sqlite_db):
     chat = await school(config, tmp_path, sqlite_db)
-    roster = csv_file(tmp_path / "名单.csv", [["学号", "姓名", "班级", "教学点"], ["2024110001", "张三", "行管1班", "城区"]])
-    [reply] = await upload(chat, "王老师", roster)
-    assert reply.text == ("这个文件（名单.csv）我还不认识，目前可以导入的是："
+    other = csv_file(tmp_path / "名单.csv", [["编号", "物品", "数量"], ["1", "桌子", "3"]])
+    [reply] = await upload(chat, "王老师", other)
+    assert reply.text == ("这个文件（名单.csv）我还不认识，目前可以导入的是："  # what this teacher can import
                           "学习进度（形考、网检、直播及腾讯会议参会名单、选课、报考、预警名单）。")
-    pdf = tmp_path / "手册.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    [reply] = await upload(chat, "王老师", pdf)
-    assert reply.text.startswith("手册.pdf：这种文件不能导入，请发送 .xlsx 或 .csv 文件")
+    zipped = tmp_path / "照片.zip"
+    zipped.write_bytes(b"PK")
+    [reply] = await upload(chat, "王老师", zipped)
+    assert reply.text.startswith("照片.zip：这种文件不能导入，请发送 .xlsx、.csv 文件（可以导入：学习进度")
     old = tmp_path / "形考.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
     [reply] = await upload(chat, "王老师", old)
     assert "旧版 Excel（.xls）" in reply.text
+
+
+async def test_a_teacher_sending_the_roster_or_the_handbook_is_told_who_imports_them(config, tmp_path, sqlite_db):
+    chat = await school(config, tmp_path, sqlite_db)
+    roster = csv_file(tmp_path / "名单.csv", [["学号", "姓名", "班级", "教学点"], ["2024110001", "张三", "行管1班", "城区"]])
+    [reply] = await upload(chat, "王老师", roster)
+    assert reply.text == "名单.csv 是花名册，花名册只能由管理员导入（私聊发给我，或用命令行）。"
+    pdf = tmp_path / "手册.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    [reply] = await upload(chat, "王老师", pdf)
+    assert reply.text == "手册.pdf 是学生手册，学生手册只能由管理员导入（私聊发给我，或用命令行）。"
+    assert list((tmp_path / "uploads").glob("*/*")) == []  # nothing kept
 
 
 async def test_students_files_are_not_imports(config, tmp_path, sqlite_db):

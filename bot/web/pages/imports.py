@@ -18,9 +18,10 @@ from starlette.routing import Route
 
 from bot.kernel.tables import TableError
 from bot.people import Role
+from bot.progress.upload import ProgressUpload
 from bot.texts import cli as cli_texts
 from bot.texts import web as texts
-from bot.uploads import SUFFIXES, Outcome
+from bot.uploads import Outcome
 from bot.web.base import Refused, Req, not_found, page
 
 KEEP = timedelta(minutes=30)
@@ -40,7 +41,7 @@ KINDS = {
                    texts.IMPORT_KINDS["roster"][1]),
     "calendar": Kind("calendar", texts.IMPORT_KINDS["calendar"][0], (".csv", ".xlsx", ".ics"), Role.ADMIN,
                      texts.IMPORT_KINDS["calendar"][1]),
-    "progress": Kind("progress", texts.IMPORT_KINDS["progress"][0], SUFFIXES, Role.STAFF,  # as files sent in chat
+    "progress": Kind("progress", texts.IMPORT_KINDS["progress"][0], ProgressUpload.suffixes, Role.STAFF,  # as files sent in chat
                      texts.IMPORT_KINDS["progress"][1]),
 }
 
