@@ -52,6 +52,8 @@ class App:
     _passed: asyncio.Condition | None = None
     _journal_wait: list[tuple[Incoming, asyncio.Future[bool]]] = field(default_factory=list)
     _journal_task: asyncio.Task[None] | None = None
+    _arrival_wait: list[tuple[str, asyncio.Future[None]]] = field(default_factory=list)
+    _arrival_task: asyncio.Task[None] | None = None
 
     @property
     def config(self) -> Config:
@@ -79,8 +81,28 @@ class App:
         return fresh
 
     async def arrival(self, message_id: str) -> None:
-        """Journal a message's id the moment it is announced (before it is read)."""
-        await asyncio.to_thread(self.services.inbox.arrived, [message_id])
+        """Journal a message's id the moment it is announced (before it is read). The journal's order is the order
+        of processing, so announcements are written one batch at a time, in the order they came (separate threads
+        would race: a /统计 could be journaled before the 收到 sent just before it)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._arrival_wait.append((message_id, fut))
+        if self._arrival_task is None or self._arrival_task.done():
+            self._arrival_task = asyncio.create_task(self._journal_arrivals())
+        await fut
+
+    async def _journal_arrivals(self) -> None:
+        while self._arrival_wait:
+            batch, self._arrival_wait = self._arrival_wait, []
+            try:
+                await asyncio.to_thread(self.services.inbox.arrived, [m for m, _ in batch])
+            except Exception as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_result(None)
 
     async def ignored(self, message_id: str) -> None:
         await asyncio.to_thread(self.services.inbox.ignored, message_id)
@@ -339,6 +361,7 @@ class App:
         await self.process()  # what the journal held when the last run stopped
 
     def _prepare(self) -> None:
+        self.services.outbox.rehome()
         self.courier.recover()
         self.services.people.sync_config_staff()
 

@@ -197,6 +197,30 @@ class Outbox:
                     item.mentions = [new if m == old else m for m in item.mentions or []]
                     s.add(item)
 
+    def rehome(self) -> int:
+        """Pending messages follow their group when config moves it to another account (a banned account's groups
+        handed over); private ones queued for an account no longer configured go through the account that reaches
+        the contact now. Run by every process at start; returns how many moved."""
+        if not self.accounts.several:
+            return 0
+        names = set(self.accounts.names())
+        moved = 0
+        with self.db.tx() as s:
+            for item in s.exec(select(OutboxItem).where(OutboxItem.status == SendStatus.PENDING)):
+                if item.room_id:
+                    want = self.accounts.of_room(item.room_id)
+                elif item.account in names:
+                    continue
+                else:
+                    want = self.accounts.for_contact(item.contact_id or "")
+                if want != item.account:
+                    item.account = want
+                    s.add(item)
+                    moved += 1
+        if moved:
+            log.warning("%s queued message(s) moved to the account that now serves their group", moved)
+        return moved
+
     def pending_count(self, account: str | None = None) -> int:
         with self.db.read() as s:
             q = select(func.count()).select_from(OutboxItem).where(

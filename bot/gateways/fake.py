@@ -62,6 +62,7 @@ class FakeGateway:
         self.requests: dict[str, FriendRequest] = {}  # friend requests waiting, by id
         self.accepted: list[str] = []  # friend requests the bot accepted, in order
         self.reconnects = 0
+        self.held: dict[str, Incoming] = {}  # messages announced and not read yet (fetch() reads them)
         self.events: GatewayEvents | None = None
         self._ids = itertools.count(1)
 
@@ -93,8 +94,15 @@ class FakeGateway:
         if self.events is not None:
             await self.events.on_friend_added(request.contact)
 
+    async def announce(self, msg: Incoming) -> None:
+        """What a real puppet does first: say a message exists, by id; reading it comes later (or, after a crash,
+        from `fetch`)."""
+        self.held[msg.message_id] = msg
+        if self.events is not None:
+            await self.events.on_arrival(msg.message_id)
+
     async def fetch(self, message_id: str) -> Incoming | None:
-        return None  # the fake announces nothing ahead of the message itself
+        return self.held.get(message_id)
 
     async def reconnect(self) -> None:
         self.reconnects += 1

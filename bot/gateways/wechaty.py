@@ -61,6 +61,11 @@ class WechatyGateway:
         self._events: GatewayEvents | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Message ids in the order the puppet announced them. Reading a message takes several round trips, so two
+        # messages can finish reading out of order (a 收到 overtaken by the /统计 sent after it); each waits for
+        # the ones announced before it, so the core receives them in the order people sent them.
+        self._announced: list[str] = []
+        self._turn: asyncio.Condition | None = None
 
     @classmethod
     def from_config(cls, config: Config, clock: Clock, account: str = "") -> WechatyGateway:
@@ -165,6 +170,7 @@ class WechatyGateway:
 
         async def arrival(payload: Any) -> None:  # registered first: runs before wechaty reads the message
             if self._events is not None and getattr(payload, "message_id", None):
+                self._announced.append(payload.message_id)  # before any await: the order of announcement
                 await self._events.on_arrival(payload.message_id)
 
         bot.puppet.on("message", arrival)
@@ -177,6 +183,7 @@ class WechatyGateway:
         was = self.connected
         self.connected = False
         bot, self._bot = self._bot, None
+        self._announced.clear()  # what was announced and not read stays journaled: read again after connecting
         if bot is not None:
             try:
                 await asyncio.wait_for(bot.puppet.stop(), timeout=5)
@@ -237,11 +244,29 @@ class WechatyGateway:
             incoming = await self._incoming(msg)
         except Exception:
             log.exception("could not read message %s", getattr(msg, "message_id", "?"))
+            await self._my_turn(msg.message_id)
             return  # stays journaled as arrived: read again after the next restart
+        await self._my_turn(msg.message_id)
         if incoming is not None:
-            await self._events.on_message(incoming)
+            await self._events.on_message(incoming)  # journaled before its first await: order is kept
         else:
             await self._events.on_ignored(msg.message_id)
+
+    async def _my_turn(self, message_id: str, patience: float = 15.0) -> None:
+        """Wait until every message announced before this one was handed on (at most `patience` seconds: one
+        that cannot be read does not hold the others up), then let the next one go."""
+        if self._turn is None:
+            self._turn = asyncio.Condition()
+        async with self._turn:
+            try:
+                await asyncio.wait_for(self._turn.wait_for(
+                    lambda: not self._announced or self._announced[0] == message_id
+                    or message_id not in self._announced), timeout=patience)
+            except TimeoutError:
+                log.warning("message %s waited %.0f s for earlier ones; handled now", message_id, patience)
+            if message_id in self._announced:
+                self._announced.remove(message_id)
+            self._turn.notify_all()
 
     async def fetch(self, message_id: str) -> Incoming | None:
         """Read a message announced before a crash (the puppet service keeps recent messages)."""

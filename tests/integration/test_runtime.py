@@ -85,3 +85,60 @@ async def test_a_message_is_answered_while_a_long_digest_is_built(config, sqlite
     release.set()
     await jobs
     await app.stop()
+
+
+def _class_room(gateway: FakeGateway):
+    from bot.gateways.base import Member, RoomInfo
+    from bot.gateways.fake import FakeRoom
+
+    members = [Member("wxid_wang", "王老师"), Member("wxid_zs", "张三"), Member("wxid_ls", "李四")]
+    gateway.rooms_by_id["r1@chatroom"] = FakeRoom("r1@chatroom", "2024秋行政管理1班", {m.contact_id: m for m in members})
+    return RoomInfo("r1@chatroom", "2024秋行政管理1班")
+
+
+async def test_messages_are_processed_in_the_order_they_were_announced(config, sqlite_db, indexes, monkeypatch):
+    """Announcements are journaled in worker threads, and the journal's order is the order of processing: a slow
+    first write (a busy disk) must not let the /统计 sent after a 收到 overtake it (found on the real puppet)."""
+    import time
+
+    clock = VirtualClock(START)
+    gateway = FakeGateway(clock)
+    app = build_app(config, gateway, clock, db=sqlite_db, indexes=indexes)
+    inbox = app.services.inbox
+    real = inbox.arrived
+
+    def slow_first(ids: list[str]) -> None:
+        if "m1" in ids:
+            time.sleep(0.3)
+        real(ids)
+
+    monkeypatch.setattr(inbox, "arrived", slow_first)
+    await asyncio.gather(*(app.arrival(f"m{i}") for i in range(1, 5)))
+    assert inbox.arrivals() == ["m1", "m2", "m3", "m4"]
+
+
+async def test_a_message_announced_before_a_crash_is_read_after_the_restart(config, sqlite_db, indexes):
+    """The process dies after WeChat announced a 收到 and before it was read: the next start reads it from the
+    puppet service (which keeps recent messages) and counts it, once."""
+    from bot.gateways.base import Incoming, Member
+
+    clock = VirtualClock(START)
+    gateway = FakeGateway(clock)
+    room = _class_room(gateway)
+    app = build_app(config, gateway, clock, db=sqlite_db, indexes=indexes)
+    await app.start()
+    await app.receive(Incoming("n1", clock.now(), Member("wxid_wang", "王老师"), "/通知 周五前交表", room))
+    await gateway.announce(Incoming("a1", clock.now(), Member("wxid_zs", "张三"), "收到", room))
+    assert app.services.inbox.arrivals() == ["a1"]
+    # A crash: no stop, nothing else runs. The next process, on the same database and the same puppet service:
+    again = FakeGateway(clock)
+    _class_room(again)
+    again.held = gateway.held
+    app2 = build_app(config, again, clock, db=sqlite_db, indexes=indexes)
+    await app2.start()
+    notice = app2.services.notices.latest("行管1班")
+    assert notice is not None
+    assert list(app2.services.notices.status(notice).acked) == ["wxid_zs"]
+    assert app2.services.inbox.arrivals() == []
+    await app2.recover_arrivals()  # a second connection finds nothing left to read
+    assert list(app2.services.notices.status(notice).acked) == ["wxid_zs"]

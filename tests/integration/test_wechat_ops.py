@@ -1,7 +1,8 @@
 """Everyday WeChat operations against the real puppet service (Node wechaty-puppet-service serving a mock account),
-with the real bot process: friend requests, a private message to someone who is not a friend, a newcomer's welcome,
-a spreadsheet sent privately and imported after 导入, a re-login that changes contact ids, and a logout reported to
-a webhook receiver started here."""
+with the real bot process: friend requests, private messages to people who are not friends (a teacher's digest, a
+student's reminder), a newcomer's welcome,
+a spreadsheet sent privately and imported after 导入, a re-login that changes contact ids, a /收集 answered with
+photos and exported as a zip, and a logout reported to a webhook receiver started here."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ WORLD = {
                  {"id": "wxid_li", "name": "李老师", "friend": False},
                  {"id": "wxid_s0", "name": "熊晓明", "alias": "熊晓明-2024201010001"},
                  {"id": "wxid_s1", "name": "马国强", "alias": "马国强-2024201010003"},
-                 {"id": "wxid_s2", "name": "卢刚", "alias": "卢刚-2024201010004"},
+                 {"id": "wxid_s2", "name": "卢刚", "alias": "卢刚-2024201010004", "friend": False},
                  {"id": "wxid_c0", "name": "钱一"},
                  {"id": "wxid_new", "name": "吴晨曦", "alias": "吴晨曦-2024201010002"},
                  {"id": "wxid_stranger", "name": "路人甲"}],
@@ -162,6 +163,18 @@ def test_everyday_wechat_operations_on_the_real_puppet_service(tmp_path):
         assert export.name in checked["text"] and "回复“导入”" in checked["text"]
         cmd(cmd="say", who="wxid_wang", to="dm", text="导入")
         says(lambda e: e["to"] == "wxid_wang" and f"{export.name}：导入完成" in e["text"], timeout=60)
+        # … and chases who has not handed in 形考作业2: 吴晨曦, who has written to the bot, privately; 卢刚, not the
+        #    account's friend, in the group with neutral words (no item, no figure).
+        cmd(cmd="say", who="wxid_new", to="dm", text="/进度")
+        says(lambda e: e["to"] == "wxid_new" and "【吴晨曦 学习进度】" in e["text"])
+        cmd(cmd="say", who="wxid_wang", to="room1@chatroom", text="/督学 形考作业2")
+        summary = says(lambda e: e["to"] == "wxid_wang" and "督学（形考作业2" in e["text"])
+        assert "私聊 1 人" in summary["text"] and "群@ 1 人" in summary["text"], summary
+        private = says(lambda e: e["to"] == "wxid_new" and "形考作业2" in e["text"], timeout=60)
+        group = says(lambda e: e["to"] == "room1@chatroom" and e["mentions"] == ["wxid_s2"], timeout=60)
+        assert "【学习提醒】" in group["text"] and "形考" not in group["text"] and not any(c.isdigit() for c in group["text"]), group
+        assert "卢刚" not in private["text"]
+        assert not [e for e in peer.events("bot-say") if e["to"] == "wxid_s2"]
 
         # 5. A notice, one acknowledgement; then the account logs in again and two students come back with new
         #    ids: they are re-linked (their acknowledgement follows them) and the advisor is told.
@@ -182,7 +195,29 @@ def test_everyday_wechat_operations_on_the_real_puppet_service(tmp_path):
         stats = says(lambda e: e["to"] == "room1@chatroom" and "已确认" in e["text"])
         assert "已确认 1/4" in stats["text"], stats  # s1's acknowledgement followed him to his new id
 
-        # 6. The account is logged out: the admins hear it on the webhook.
+        # 6. A collection: two students send photos (one in the group, one privately); each is confirmed, counts as
+        #    their acknowledgement, and /导出 sends the teacher a zip named by 学号_姓名 with the Excel status.
+        cmd(cmd="say", who="wxid_wang", to="room1@chatroom", text="/收集 截止 周五18:00 毕业电子照片（白底）")
+        says(lambda e: e["to"] == "room1@chatroom" and "【收集 #2】" in e["text"])
+        photo = base64.b64encode(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9").decode()
+        cmd(cmd="file", who="wxid_s0", to="room1@chatroom", name="IMG_0001.jpg", base64=photo)
+        says(lambda e: e["to"] == "wxid_s0" and "收集 #2" in e["text"] and "已记为提交" in e["text"], timeout=60)
+        cmd(cmd="file", who="wxid_new", to="dm", name="证件照.jpg", base64=photo)
+        says(lambda e: e["to"] == "wxid_new" and "收集 #2" in e["text"] and "已记为提交" in e["text"], timeout=60)
+        cmd(cmd="say", who="wxid_wang", to="room1@chatroom", text="/导出 #2")
+        sent = peer.wait_for(lambda line: '"bot-file"' in line and ".zip" in line, 60)
+        zipped = json.loads(sent)
+        assert zipped["to"] == "wxid_wang"
+        says(lambda e: e["to"] == "wxid_wang" and "已提交 2/4" in e["text"])
+        import io
+        import zipfile
+        with zipfile.ZipFile(io.BytesIO(base64.b64decode(zipped["base64"]))) as z:
+            names = z.namelist()
+            assert z.read(next(n for n in names if "2024201010001_熊晓明" in n)) == base64.b64decode(photo)
+        assert any("2024201010002_吴晨曦.jpg" in n for n in names), names
+        assert any(n.endswith(".xlsx") for n in names), names
+
+        # 7. The account is logged out: the admins hear it on the webhook.
         cmd(cmd="logout")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not hook.posts:

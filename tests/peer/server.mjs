@@ -10,7 +10,8 @@
 //   {"cmd": "logout"}                                             the account is logged out
 //   {"cmd": "relogin", "who": ["<contact id>", …]}                logged out and in again; these ids change
 //   "<who> room|dm|dup <text>"  the legacy short form for the default world (teacher, impostor, s0, s1, s2)
-// Events (each with "t", ms since the epoch): {"event":"bot-say","to":…,"text":…,"mentions":[…]}, "bot-file",
+// Events (each with "t", ms since the epoch): {"event":"bot-say","to":…,"text":…,"mentions":[…]}, "bot-file" (with
+// "base64" when under 4 MB),
 // "bot-read" (the client fetched a message: it has received it), "friend-accepted", "said", "ready".
 import { PuppetServer } from 'wechaty-puppet-service'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
@@ -74,7 +75,10 @@ class TestPuppet extends PuppetMock {
     return super.messageSendText(conversationId, text)
   }
   async messageSendFile (conversationId, file) {
-    out({ event: 'bot-file', to: conversationId, name: file.name })
+    // Small files carry their bytes, so a test can open what the bot sent (a zip, an Excel file).
+    const size = file.size > 0 ? file.size : undefined
+    const base64 = (size === undefined || size < 4_000_000) ? await file.toBase64() : undefined
+    out({ event: 'bot-file', to: conversationId, name: file.name, base64 })
     return super.messageSendFile(conversationId, file)
   }
   async friendshipRawPayload (id) { return friendships[id] }
