@@ -254,7 +254,7 @@ class WechatyGateway:
 
     async def _my_turn(self, message_id: str, patience: float = 15.0) -> None:
         """Wait until every message announced before this one was handed on (at most `patience` seconds: one
-        that cannot be read does not hold the others up), then let the next one go."""
+        that cannot be read does not hold the others up, and is not waited for again), then let the next go."""
         if self._turn is None:
             self._turn = asyncio.Condition()
         async with self._turn:
@@ -262,8 +262,11 @@ class WechatyGateway:
                 await asyncio.wait_for(self._turn.wait_for(
                     lambda: not self._announced or self._announced[0] == message_id
                     or message_id not in self._announced), timeout=patience)
-            except TimeoutError:
-                log.warning("message %s waited %.0f s for earlier ones; handled now", message_id, patience)
+            except TimeoutError:  # the earlier ones are stuck reading: they go whenever they are read
+                ahead = self._announced.index(message_id) if message_id in self._announced else 0
+                log.warning("message %s waited %.0f s for %s; handled now", message_id, patience,
+                            ", ".join(self._announced[:ahead]))
+                del self._announced[:ahead]
             if message_id in self._announced:
                 self._announced.remove(message_id)
             self._turn.notify_all()

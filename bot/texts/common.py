@@ -20,4 +20,4 @@ REPEATS_TO_ADMINS = "【班助】刚才意外中断时，有 {n} 条消息不能
 # -- private messages the account cannot deliver (not a friend, blocked, deleted) ----------------------------------
 A_FILE = "（一个文件，见下）"
 UNREACHABLE_TO_ADMINS = "【班助·转给管理员】这条消息无法私聊发给 {name}（还不是班助的微信好友），请转告，并请其先加班助为好友：\n{text}"
-NOT_DELIVERED = "抱歉，消息无法私聊发给 {name}（还不是班助的微信好友），已转给管理员。请先加班助为好友。"
+NOT_DELIVERED = "抱歉，刚才的私聊消息没能发给 {name}（还不是班助的微信好友），已转给管理员。请先加班助为好友。"

@@ -27,7 +27,7 @@ async def test_status_says_when_sending_is_paused(chat, cli, capsys):
 async def test_status_counts_private_messages_that_could_not_be_delivered(chat, cli, capsys):
     chat.not_friends("王老师")
     replies = await chat.say("王老师", "行管1班", "/汇总 本周")  # privately: refused; no admin to relay it to
-    assert any("无法私聊发给 王老师" in r.text for r in replies)
+    assert any("没能发给 王老师" in r.text for r in replies)
     assert await chat.friend_request("路人甲", "你好") == []
     assert cli(chat, "status") == 0
     out = capsys.readouterr().out

@@ -144,7 +144,7 @@ def test_everyday_wechat_operations_on_the_real_puppet_service(tmp_path):
         # 2. A private message to someone who is not the account's friend: the admins get it, the asker is told.
         cmd(cmd="say", who="wxid_li", to="room2@chatroom", text="/汇总 本周")
         says(lambda e: e["to"] == "room2@chatroom" and "私聊" in e["text"])
-        told = says(lambda e: e["to"] == "room2@chatroom" and "无法私聊发给 李老师" in e["text"])
+        told = says(lambda e: e["to"] == "room2@chatroom" and "没能发给 李老师" in e["text"])
         assert "请先加班助为好友" in told["text"]
         relayed = says(lambda e: e["to"] == "wxid_chen" and "转给管理员" in e["text"])
         assert "李老师" in relayed["text"]

@@ -90,3 +90,28 @@ async def test_a_too_frequent_refusal_becomes_a_throttle(config, monkeypatch):
         with pytest.raises(kind) as caught:
             await gw.send(Outgoing(text="通知", room_id="r1"))
         assert (caught.type is GatewayThrottled) == (kind is GatewayThrottled)
+
+
+async def test_messages_are_handed_on_in_the_order_they_were_announced():
+    """Reading a message takes several round trips; one read faster must still wait for those announced before it,
+    and one that cannot be read holds the others up only once, for `patience` seconds."""
+    import asyncio
+
+    from bot.gateways.wechaty import WechatyGateway
+
+    gw = WechatyGateway(RealClock(), token="t", endpoint="127.0.0.1:1")
+    gw._announced.extend(["a", "b", "c"])
+    order: list[str] = []
+
+    async def read(message_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)  # how long reading it took
+        await gw._my_turn(message_id)
+        order.append(message_id)
+
+    await asyncio.gather(read("c", 0.0), read("b", 0.02), read("a", 0.05))
+    assert order == ["a", "b", "c"] and gw._announced == []
+
+    gw._announced.extend(["stuck", "x", "y"])
+    await gw._my_turn("x", patience=0.05)  # "stuck" is never read: x goes after waiting once …
+    await asyncio.wait_for(gw._my_turn("y", patience=5.0), timeout=1.0)  # … and y does not wait for it again
+    assert gw._announced == []

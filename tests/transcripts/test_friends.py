@@ -106,7 +106,7 @@ async def test_a_staff_members_private_digest_goes_to_the_admins_and_the_asker_i
     replies = await chat.say("王老师", "行管1班", "/汇总 本周")
     by = {(r.to_name, r.room_topic) for r in replies}
     assert (None, "2024秋行政管理1班") in by  # “已私聊发给您” in the group, then the note that it could not be
-    told = [r for r in replies if r.room_topic and "无法私聊" in r.text]
+    told = [r for r in replies if r.room_topic and "刚才的私聊消息没能发给" in r.text]
     assert told and "请先加班助为好友" in told[0].text
     relayed = [r for r in replies if r.to_name == "陈校长"]
     assert relayed and "王老师" in relayed[0].text and "先加班助为好友" in relayed[0].text
