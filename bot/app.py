@@ -114,8 +114,9 @@ class App:
                 msg = await self.gateway.fetch(message_id)
             except Exception as exc:
                 log.warning("message %s, announced before a restart, cannot be read: %s", message_id, exc)
-                msg = None
-            if msg is None:
+                await asyncio.to_thread(self.services.inbox.unreadable, message_id)
+                continue
+            if msg is None:  # the bot's own, or nothing for the core
                 await asyncio.to_thread(self.services.inbox.ignored, message_id)
             else:
                 log.info("message %s, announced before a restart, read now", message_id)

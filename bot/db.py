@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from bot import models
 from bot.dbtypes import UTCDateTime
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _columns(conn: Any, table: str) -> set[str]:
@@ -153,12 +153,19 @@ def _v9_notice_kind(conn: Any) -> None:
         conn.execute(text("ALTER TABLE notice ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'notice'"))
 
 
+def _v10_inbound_account(conn: Any) -> None:
+    """The journal of incoming messages says which account received each (a city shares one journal)."""
+    if "account" not in _columns(conn, "inbound"):
+        conn.execute(text("ALTER TABLE inbound ADD COLUMN account VARCHAR NOT NULL DEFAULT ''"))
+        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_inbound_account ON inbound (account)"))
+
+
 # Migrations: version -> function(connection). create_all() builds new tables; a change to an existing table
 # bumps SCHEMA_VERSION and adds a step here, applied once at start in order.
 MIGRATIONS: dict[int, Callable[[Any], None]] = {2: _v2_delivery_group, 3: _v3_notice_nudges,
                                                  4: _v4_question_private, 5: _v5_notice_members,
                                                  6: _v6_typed_state, 7: _v7_accounts, 8: _v8_reach,
-                                                 9: _v9_notice_kind}
+                                                 9: _v9_notice_kind, 10: _v10_inbound_account}
 
 
 def normalise_url(url: str) -> str:

@@ -22,10 +22,13 @@ from bot.models import Inbound
 log = logging.getLogger("banzhu.inbox")
 
 
-def fingerprint(msg: Incoming) -> str:
-    """The same message redelivered after a reconnect may carry a new id but not a new time, sender or text."""
+def fingerprint(msg: Incoming, account: str = "") -> str:
+    """The same message redelivered after a reconnect may carry a new id but not a new time, sender or text. Two
+    accounts in one room each receive it: each account's copy is its own (only the serving one acts on it)."""
     room = msg.room.room_id if msg.room else "-"
     raw = f"{room}|{msg.sender.contact_id}|{int(msg.time.timestamp())}|{msg.text}|{msg.file_path or ''}"
+    if account:
+        raw = f"{account}|{raw}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -73,9 +76,10 @@ class Inbox:
 
     BATCH = 50
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, account: str = "") -> None:
         self.db = db
         self.clock = clock
+        self.account = account  # this process's account: it journals, reads and processes only its own
         self._recent = RecentMessages()
 
     def arrived(self, message_ids: list[str]) -> None:
@@ -83,25 +87,33 @@ class Inbox:
         a crash while they are being read loses nothing (`arrivals` after a restart)."""
         now = self.clock.now()
         self.db.insert_ignore(Inbound, [{"message_id": i, "fingerprint": f"arrived:{i}", "at": now,
-                                         "status": "arrived"} for i in message_ids])
+                                         "status": "arrived", "account": self.account} for i in message_ids])
 
     def ignored(self, message_id: str) -> None:
-        """An announced message that is not for the core (the bot's own, unreadable): forget its arrival."""
+        """An announced message that is not for the core (the bot's own echo): forget its arrival."""
         from sqlmodel import delete
 
         with self.db.tx() as s:
             s.exec(delete(Inbound).where(col(Inbound.message_id) == message_id, col(Inbound.status) == "arrived"))
 
+    def unreadable(self, message_id: str) -> None:
+        """An announced message the platform can no longer give us: kept, marked, for the operator."""
+        with self.db.tx() as s:
+            s.connection().execute(update(Inbound).where(col(Inbound.message_id) == message_id,
+                                                         col(Inbound.status) == "arrived")
+                                   .values(status="unreadable", processed_at=self.clock.now()))
+
     def arrivals(self) -> list[str]:
-        """Messages announced but never read (a crash came in between), oldest first."""
+        """This account's messages announced but never read (a crash came in between), oldest first."""
         with self.db.read() as s:
-            return list(s.exec(select(Inbound.message_id).where(Inbound.status == "arrived")
+            return list(s.exec(select(Inbound.message_id).where(Inbound.status == "arrived",
+                                                                Inbound.account == self.account)
                                .order_by(col(Inbound.id))))
 
     def record(self, messages: list[Incoming]) -> list[bool]:
         """Journal messages in one transaction; for each, False when it is a redelivery (dropped)."""
         now = self.clock.now()
-        prints = [fingerprint(m) for m in messages]
+        prints = [fingerprint(m, self.account) for m in messages]
         fresh = [self._recent.add(m.message_id, fp) for m, fp in zip(messages, prints, strict=True)]
         candidates = [(m, fp) for (m, fp), ok in zip(zip(messages, prints, strict=True), fresh, strict=True) if ok]
         if not candidates:
@@ -118,7 +130,7 @@ class Inbox:
                 else:
                     known.update((mid, fp))
             rows = [{"message_id": m.message_id, "fingerprint": fp, "at": now, "payload": to_payload(m),
-                     "status": "pending"} for m, fp in candidates
+                     "status": "pending", "account": self.account} for m, fp in candidates
                     if m.message_id not in known and fp not in known and m.message_id not in announced]
             self.db.insert_ignore(Inbound, rows)
             for m, fp in candidates:
@@ -135,10 +147,10 @@ class Inbox:
         return [ok and m.message_id not in dropped for m, ok in zip(messages, fresh, strict=True)]
 
     def pending(self, limit: int = BATCH) -> list[tuple[int, Incoming]]:
-        """The oldest messages not yet processed."""
+        """This account's oldest messages not yet processed."""
         with self.db.tx() as s:
-            rows = s.exec(select(Inbound).where(Inbound.status == "pending").order_by(col(Inbound.id))
-                          .limit(limit)).all()
+            rows = s.exec(select(Inbound).where(Inbound.status == "pending", Inbound.account == self.account)
+                          .order_by(col(Inbound.id)).limit(limit)).all()
         out = []
         for r in rows:
             if r.payload is None or r.id is None:

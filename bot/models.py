@@ -166,8 +166,11 @@ class Inbound(SQLModel, table=True):
     fingerprint: str = Field(unique=True)
     at: datetime = _dt(index=True)  # when it arrived
     payload: dict | None = Field(default=None, sa_column=Column(JSON))  # the message, to process after a crash
-    status: str = Field(default="pending", index=True)  # pending | done | failed
+    status: str = Field(default="pending", index=True)  # arrived | pending | done | failed | unreadable
     processed_at: datetime | None = _dt(default=None)
+    # The bot account that received it: each process reads and processes only its own account's messages (a city
+    # shares one journal; another account's puppet cannot read them, and another process would not serve them).
+    account: str = Field(default="", index=True)
 
 
 class OutboxItem(SQLModel, table=True):

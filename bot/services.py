@@ -80,7 +80,7 @@ def build_services(config: Config, db: Database, clock: Clock, indexes: IndexCac
     roster = Roster(db, config, clock)
     handbook = Handbook(db, config, indexes or IndexCache(), bot_names=(config.gateway.bot_name,), clock=clock)
     calendar = Calendar(db, clock, config, people, outbox)
-    inbox = Inbox(db, clock)
+    inbox = Inbox(db, clock, account)
     audit = Audit(db, clock)
     notices = Notices(db, clock, config, people, roster, outbox)
     people.membership_listeners.append(notices.members_changed)

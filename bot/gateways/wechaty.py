@@ -168,11 +168,32 @@ class WechatyGateway:
             if cls is not None:
                 cls._pool = {}
 
+        journaled: dict[str, asyncio.Event] = {}
+
         async def arrival(payload: Any) -> None:  # registered first: runs before wechaty reads the message
             if self._events is not None and getattr(payload, "message_id", None):
                 self._announced.append(payload.message_id)  # before any await: the order of announcement
-                await self._events.on_arrival(payload.message_id)
+                done = journaled.setdefault(payload.message_id, asyncio.Event())
+                try:
+                    await self._events.on_arrival(payload.message_id)
+                finally:
+                    done.set()
 
+        # Journal before reading: once the puppet service has handed a message over it will not announce it again,
+        # so wechaty's read of a message waits until its arrival is journaled (a crash in between loses nothing).
+        read_payload = bot.puppet.message_payload
+
+        async def message_payload(message_id: str) -> Any:
+            done = journaled.get(message_id)
+            if done is not None:
+                try:
+                    await asyncio.wait_for(done.wait(), timeout=10)
+                except TimeoutError:
+                    log.warning("message %s read before its arrival was journaled", message_id)
+                journaled.pop(message_id, None)
+            return await read_payload(message_id)
+
+        bot.puppet.message_payload = message_payload
         bot.puppet.on("message", arrival)
         await bot.init_puppet_event_bridge(bot.puppet)
         log.info("connecting to the puppet service at %s", self.endpoint)

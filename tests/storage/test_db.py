@@ -105,7 +105,7 @@ def test_migration_from_schema_1(database):
     assert "in_private" in columns["question"] and {"payload", "status"} <= columns["inbound"]
     assert "account" in columns["outboxitem"] and "meta" not in inspect(again.engine).get_table_names()
     with again.tx() as s:
-        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 9
+        assert s.get(SchemaInfo, 1).version == SCHEMA_VERSION == 10
         assert sorted(s.exec(select(NoticeMember.contact_id).where(NoticeMember.notice_id == 7))) == ["a", "b"]
         assert s.get(Notice, 7).expected_count == 2 and s.get(Notice, 7).ack_count == 0
         assert s.get(Notice, 7).kind == "notice"  # v8: an old notice is a notice, not a collection

@@ -1,5 +1,6 @@
-"""A banned account's groups handed to another account (README "一个城市多个账号"): what was queued for the old
-account follows the groups, on both backends."""
+"""A city's accounts over one database, on both backends: each process reads only its own account's incoming
+messages; a banned account's groups handed to another account (README "一个城市多个账号") take what was queued for
+them along."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from sqlmodel import select
 
 from bot.clock import VirtualClock
 from bot.config import Account, Config
-from bot.models import OutboxItem, Room
+from bot.gateways.base import Incoming, Member, RoomInfo
+from bot.inbox import Inbox
+from bot.models import Inbound, OutboxItem, Room
 from bot.services import build_services
 from tests.conftest import START
 
@@ -39,3 +42,23 @@ def test_queued_messages_follow_their_groups_to_the_new_account(config, database
         assert {i.text: i.account for i in s.exec(select(OutboxItem))} == {
             "提醒：形考作业3": "B", "会计1班的提醒": "B", "给王老师的汇总": "B"}
     assert after.outbox.pending_count("B") == 3 and after.outbox.pending_count("A") == 0
+
+
+def test_each_account_reads_and_processes_only_its_own_incoming_messages(database):
+    """Found by the crash bench: a restarted process of account B read account A's announced messages, could not
+    fetch them from its own puppet service, and dropped them; and any process could take any pending message."""
+    clock = VirtualClock(START)
+    a, b = Inbox(database, clock, "A"), Inbox(database, clock, "B")
+    a.arrived(["m1"])
+    assert a.arrivals() == ["m1"] and b.arrivals() == []
+    room = RoomInfo("r1@chatroom", "城区分校教学点负责人群")
+    said = Incoming("m1", START, Member("wxid_liu", "刘主任"), "大家好", room)
+    same_in_b = Incoming("b-m1", START, Member("wxid_liu", "刘主任"), "大家好", room)  # both bots are in the room
+    assert a.record([said]) == [True] and b.record([same_in_b]) == [True]  # each account's copy is its own
+    assert [m.message_id for _, m in a.pending()] == ["m1"] and [m.message_id for _, m in b.pending()] == ["b-m1"]
+    assert a.record([Incoming("m1-again", START, said.sender, "大家好", room)]) == [False]  # a redelivery still is one
+    a.arrived(["m2"])
+    a.unreadable("m2")  # the puppet service no longer has it: kept, marked, not silently deleted
+    with database.read() as s:
+        row = s.exec(select(Inbound).where(Inbound.message_id == "m2")).one()
+    assert row.status == "unreadable" and row.account == "A" and a.arrivals() == []
