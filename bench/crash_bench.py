@@ -248,7 +248,7 @@ def scenario(title: str, layout: dict[str, list[str]], db_url: str, kills: int, 
                    max(60.0, last_due - time.time() + 120))
         stop_acks.set()
         acker.join()
-        time.sleep(5.0)
+        wait_until(lambda: not _unprocessed(db_url), 60.0)  # the last 收到 said may still be on its way in
         report(run, expected, killed_at, db_url, victims)
     finally:
         run.stop()
@@ -274,6 +274,22 @@ def _matches(e: Expected, say: dict) -> bool:
     if e.kind == "notice":
         return "【通知 #" in text and "已截止" not in text
     return "形考作业" in text
+
+
+def _unprocessed(db_url: str) -> int:
+    """Journal rows still waiting (read from the puppet service, not processed yet)."""
+    from sqlmodel import col, func, select
+
+    from bot.db import Database
+    from bot.models import Inbound
+
+    db = Database(db_url)
+    try:
+        with db.read() as s:
+            return s.exec(select(func.count()).select_from(Inbound).where(
+                col(Inbound.status).in_(("pending", "arrived")))).one()
+    finally:
+        db.close()
 
 
 def _count(run: Run, e: Expected) -> int:
@@ -335,6 +351,9 @@ def report(run: Run, expected: list[Expected], killed_at: list[float], db_url: s
     db.close()
     journaled = [i for i in read if i in rows]
     processed = [i for i in journaled if rows[i].processed_at is not None]
+    left = Counter(f"{rows[i].status} ({rows[i].account or 'main'})" for i in journaled if rows[i].processed_at is None)
+    if left:
+        print(f"  journaled, not processed when the run ended: {dict(left)}")
     print(f"  收到: {said} said, {len(read)} received by a bot process (fetched from the puppet service; the rest "
           f"arrived while it was down), {len(journaled)} of those journaled, {len(processed)} processed; "
           f"{len(read) - len(journaled)} lost between fetch and journal")
