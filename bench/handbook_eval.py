@@ -94,7 +94,7 @@ def run_ours(handbook: Handbook, queries: list[dict]) -> Score:
         t0 = time.perf_counter()
         r = handbook.respond(item["q"], in_group=False)
         ms = (time.perf_counter() - t0) * 1000
-        got = [p.match.id for p in r.parts] if r.kind in ("answer", "decline") else [None]
+        got: list[str | None] = [p.match.id for p in r.parts] if r.kind in ("answer", "decline") else [None]
         score.add(item["q"], labels_of(item), got or [None], ms)
     return score
 
