@@ -29,12 +29,14 @@ from typing import Protocol
 
 from sqlmodel import col, select
 
+from bot import revisions
 from bot.clock import Clock
 from bot.config import Config
 from bot.db import Database
 from bot.kernel.tables import Sheet, TableError, read_sheets
 from bot.models import Upload
 from bot.people import Person, Role
+from bot.revisions import Cached, Watcher
 from bot.texts import files as file_texts
 from bot.texts import uploads as texts
 
@@ -99,6 +101,14 @@ class Uploads:
         self.clock = clock
         self.config = config
         self.importers = list(importers)
+        # When the oldest unconfirmed file is due for deletion: kept until an upload is kept, imported or deleted
+        # (here, or in another process: the web console takes uploads too).
+        self._due = Cached(self._compute_next_due, Watcher(db, clock, "uploads"))
+
+    def _changed(self) -> None:
+        revisions.bump(self.db, "uploads")
+        self._due.invalidate()
+        self.db.on_rollback(self._due.invalidate)
 
     def usable(self, sender: Person) -> list[Importer]:
         """The importers this sender may use."""
@@ -174,6 +184,7 @@ class Uploads:
         with self.db.tx() as s:
             s.add(Upload(token=token, contact_id=sender.contact_id, file_name=file_name, path=str(kept), size=size,
                          importer=importer.name, received_at=now))
+            self._changed()
         self.db.on_rollback(lambda: _remove(kept))
         return Received(Outcome.CHECKED, done.text, token, importer.name, importer.scoped)
 
@@ -228,6 +239,7 @@ class Uploads:
             if stored is not None:
                 stored.status = "imported"
                 s.add(stored)
+                self._changed()
         _remove(Path(row.path))  # imported: the data is in the database, the file is not needed
         return Received(Outcome.IMPORTED, done.text, row.token, importer.name, importer.scoped)
 
@@ -243,6 +255,9 @@ class Uploads:
 
     # -- housekeeping ----------------------------------------------------------------------------------------------
     def next_due(self, now: datetime) -> datetime | None:
+        return self._due.get()
+
+    def _compute_next_due(self) -> datetime | None:
         with self.db.read() as s:
             oldest = s.exec(select(Upload.received_at).where(Upload.status == "pending")
                             .order_by(col(Upload.received_at)).limit(1)).first()
@@ -258,6 +273,8 @@ class Uploads:
                 row.status = "expired"
                 s.add(row)
                 removed += 1
+            if removed:
+                self._changed()
         if removed:
             log.info("uploads: %d unconfirmed files deleted", removed)
         return removed

@@ -38,7 +38,8 @@ class Welcomes:
         self.calendar = calendar
         self.outbox = outbox
         self._due = Cached(self._compute_next_due, Watcher(db, clock, "newcomers"))
-        self._unmatched_day = ""
+        self._unmatched_day = ""  # the day whose list is sent (or claimed by another process)
+        self._unmatched_open = ""  # the day whose list is known not sent yet
 
     def _changed(self) -> None:
         revisions.bump(self.db, "newcomers")
@@ -124,8 +125,11 @@ class Welcomes:
         day = local.date().isoformat()
         due = datetime.combine(local.date(), at, tzinfo=self.config.tz)
         if self._unmatched_day != day and due >= local - timedelta(hours=6):  # a list from the morning, not at night
+            if self._unmatched_open == day:
+                return due  # known not sent yet today (only send_unmatched, which claims the day, changes that)
             with self.db.read() as s:
                 if s.get(Delivery, f"unmatched:{day}") is None:
+                    self._unmatched_open = day
                     return due
             self._unmatched_day = day
         return due + timedelta(days=1)
@@ -137,6 +141,7 @@ class Welcomes:
         sent = 0
         with self.db.tx() as s:
             if not claim(s, Delivery(key=f"unmatched:{day}", kind="unmatched", due_at=now, claimed_at=now)):
+                self._unmatched_day, self._unmatched_open = day, ""
                 return 0
             lists: dict[str, list[tuple[str, list[str]]]] = {}
             for group in self.config.groups.classes:
@@ -156,4 +161,5 @@ class Welcomes:
                 self.outbox.enqueue(text=texts.unmatched(classes, self.config.alias_patterns), contact_id=contact_id,
                                     priority=PRIORITY_BULK)
                 sent += 1
+        self._unmatched_day, self._unmatched_open = day, ""
         return sent
