@@ -54,6 +54,9 @@ class App:
     _journal_task: asyncio.Task[None] | None = None
     _arrival_wait: list[tuple[str, asyncio.Future[None]]] = field(default_factory=list)
     _arrival_task: asyncio.Task[None] | None = None
+    # Whether anything was journaled since the last pass over the journal found it empty (only this process
+    # journals its account's messages, so an idle wake can skip the pass: no thread hop, no query).
+    _journaled: bool = True
 
     @property
     def config(self) -> Config:
@@ -132,6 +135,7 @@ class App:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
+            self._journaled = True
             for (_, fut), ok in zip(batch, fresh, strict=True):
                 if not fut.done():
                     fut.set_result(ok)
@@ -141,6 +145,8 @@ class App:
         收到) share one pass over the journal instead of queueing one each."""
         if self._passed is None:
             self._passed = asyncio.Condition()
+        if not self._journaled and (self._pass is None or self._pass.done()):
+            return  # nothing new since the journal was last found empty
         self._wanted += 1
         mine = self._wanted
         if self._pass is None or self._pass.done():
@@ -157,6 +163,7 @@ class App:
             while self._completed < self._wanted:
                 target = self._wanted
                 done = 0
+                self._journaled = False  # what is journaled from here on is seen by this pass or the next
                 while n := await asyncio.to_thread(self._process_batch):
                     done += n
                 self._completed = target
