@@ -19,6 +19,22 @@ PEER = ROOT / "tests" / "peer"
 TOKEN = "insecure_banzhu_test"
 
 
+def need_peer() -> None:
+    """Skip the calling test module (saying why) where Node or the puppet service's packages are missing; on CI
+    (`CI` set) that is a failure, not a skip."""
+    import shutil
+
+    import pytest
+
+    missing = ("Node.js is not installed" if shutil.which("node") is None else
+               "tests/peer/node_modules is missing: run `make test` (it runs npm ci)"
+               if not (PEER / "node_modules" / "wechaty-puppet-service").exists() else None)
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"{missing} (CI must run the WeChat integration tests)", pytrace=False)
+    if missing:
+        pytest.skip(missing, allow_module_level=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,25 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
+from tests.conftest import ROOT, drop_pg, make_pg_database, need_pg
+from tests.integration.peers import TOKEN, Peer, Proc, free_port, need_peer
 
-from tests.conftest import ON_CI, ROOT, drop_pg, make_pg_database, need_pg
-from tests.integration.peers import PEER, TOKEN, Peer, Proc, free_port
-
-_MISSING = ("Node.js is not installed" if shutil.which("node") is None else
-            "tests/peer/node_modules is missing: run `make test`"
-            if not (PEER / "node_modules" / "wechaty-puppet-service").exists() else None)
-if _MISSING and ON_CI:
-    pytest.fail(f"{_MISSING} (CI must run the WeChat integration tests)", pytrace=False)
-if _MISSING:
-    pytest.skip(_MISSING, allow_module_level=True)
+need_peer()
 
 WORLDS = {
     "A": {"bot": {"id": "wxid_bot_a", "name": "班助"},

@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sys
 import time
 from pathlib import Path
 
-import pytest
+from tests.conftest import ROOT
+from tests.integration.peers import TOKEN, Peer, Proc, free_port, need_peer
 
-from tests.conftest import ON_CI, ROOT
-from tests.integration.peers import PEER, TOKEN, Peer, Proc, free_port
-
-_MISSING = ("Node.js is not installed: the WeChat integration test needs it" if shutil.which("node") is None else
-            "tests/peer/node_modules is missing: run `make test` (it runs npm ci)"
-            if not (PEER / "node_modules" / "wechaty-puppet-service").exists() else None)
-if _MISSING and ON_CI:
-    pytest.fail(f"{_MISSING} (CI must run the WeChat integration test)", pytrace=False)
-if _MISSING:
-    pytest.skip(_MISSING, allow_module_level=True)
+need_peer()
 
 
 def write_config(tmp_path: Path) -> Path:

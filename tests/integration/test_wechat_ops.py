@@ -9,28 +9,20 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
 
 from bot.db import Database
 from bot.models import Student
-from tests.conftest import ON_CI, ROOT
-from tests.integration.peers import PEER, TOKEN, Peer, Proc, free_port
+from tests.conftest import ROOT
+from tests.integration.peers import TOKEN, Peer, Proc, free_port, need_peer
 
-_MISSING = ("Node.js is not installed" if shutil.which("node") is None else
-            "tests/peer/node_modules is missing: run `make test`"
-            if not (PEER / "node_modules" / "wechaty-puppet-service").exists() else None)
-if _MISSING and ON_CI:
-    pytest.fail(f"{_MISSING} (CI must run the WeChat integration tests)", pytrace=False)
-if _MISSING:
-    pytest.skip(_MISSING, allow_module_level=True)
+need_peer()
 
 WORLD = {
     "bot": {"id": "wxid_banzhu", "name": "班助"},
