@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from bot.clock import Clock
 from bot.config import ClassGroup, Config
@@ -31,9 +32,42 @@ from bot.texts import common as texts
 from bot.texts import people as people_texts
 
 log = logging.getLogger("banzhu.app")
+T = TypeVar("T")
+R = TypeVar("R")
 
 JOB_RETRY = timedelta(minutes=1)
 MAX_INPUT_CHARS = 100_000  # longer messages are cut before anything else; commands declare their own limits
+
+
+class Batches(Generic[T, R]):
+    """Calls arriving together share one call of `work` in a worker thread, in the order they came; each caller
+    gets its own item's result (or the batch's error)."""
+
+    def __init__(self, work: Callable[[list[T]], list[R]]) -> None:
+        self.work = work
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, fut))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+        return await fut
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await asyncio.to_thread(self.work, [item for item, _ in batch])
+            except Exception as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for (_, fut), result in zip(batch, results, strict=True):
+                if not fut.done():
+                    fut.set_result(result)
 
 
 @dataclass
@@ -50,10 +84,8 @@ class App:
     _completed: int = 0  # the calls a finished pass over the journal has answered
     _pass: asyncio.Task[None] | None = None
     _passed: asyncio.Condition | None = None
-    _journal_wait: list[tuple[Incoming, asyncio.Future[bool]]] = field(default_factory=list)
-    _journal_task: asyncio.Task[None] | None = None
-    _arrival_wait: list[tuple[str, asyncio.Future[None]]] = field(default_factory=list)
-    _arrival_task: asyncio.Task[None] | None = None
+    _journal: Batches[Incoming, bool] | None = None  # messages read, journaled together (see receive)
+    _arrivals: Batches[str, None] | None = None  # message ids announced, journaled together (see arrival)
     # Whether anything was journaled since the last pass over the journal found it empty (only this process
     # journals its account's messages, so an idle wake can skip the pass: no thread hop, no query).
     _journaled: bool = True
@@ -74,12 +106,9 @@ class App:
     async def receive(self, msg: Incoming) -> bool:  # the gateway ignores the result
         """Journal a message (grouped with others arriving at the same moment), then process the journal.
         False when it was a redelivery."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[bool] = loop.create_future()
-        self._journal_wait.append((msg, fut))
-        if self._journal_task is None or self._journal_task.done():
-            self._journal_task = asyncio.create_task(self._journal())
-        fresh = await fut
+        if self._journal is None:
+            self._journal = Batches(self._record)
+        fresh = await self._journal.submit(msg)
         await self.process()
         return fresh
 
@@ -87,25 +116,18 @@ class App:
         """Journal a message's id the moment it is announced (before it is read). The journal's order is the order
         of processing, so announcements are written one batch at a time, in the order they came (separate threads
         would race: a /统计 could be journaled before the 收到 sent just before it)."""
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._arrival_wait.append((message_id, fut))
-        if self._arrival_task is None or self._arrival_task.done():
-            self._arrival_task = asyncio.create_task(self._journal_arrivals())
-        await fut
+        if self._arrivals is None:
+            self._arrivals = Batches(self._announce)
+        await self._arrivals.submit(message_id)
 
-    async def _journal_arrivals(self) -> None:
-        while self._arrival_wait:
-            batch, self._arrival_wait = self._arrival_wait, []
-            try:
-                await asyncio.to_thread(self.services.inbox.arrived, [m for m, _ in batch])
-            except Exception as exc:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_result(None)
+    def _announce(self, message_ids: list[str]) -> list[None]:
+        self.services.inbox.arrived(message_ids)
+        return [None] * len(message_ids)
+
+    def _record(self, messages: list[Incoming]) -> list[bool]:
+        fresh = self.services.inbox.record(messages)
+        self._journaled = True  # a worker thread sets it; the loop reads it in process() after this batch
+        return fresh
 
     async def ignored(self, message_id: str) -> None:
         await asyncio.to_thread(self.services.inbox.ignored, message_id)
@@ -124,21 +146,6 @@ class App:
             else:
                 log.info("message %s, announced before a restart, read now", message_id)
                 await self.receive(msg)
-
-    async def _journal(self) -> None:
-        while self._journal_wait:
-            batch, self._journal_wait = self._journal_wait, []
-            try:
-                fresh = await asyncio.to_thread(self.services.inbox.record, [m for m, _ in batch])
-            except Exception as exc:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            self._journaled = True
-            for (_, fut), ok in zip(batch, fresh, strict=True):
-                if not fut.done():
-                    fut.set_result(ok)
 
     async def process(self) -> None:
         """Return once everything journaled before this call is processed. Calls arriving together (a burst of
