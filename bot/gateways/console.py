@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -34,6 +35,9 @@ class ConsoleGateway(FakeGateway):
         self.tz = tz
         self.members_by_name: dict[str, Member] = {}
         self._msg_ids = itertools.count(1)
+        # Unique across runs: the journal remembers ids, and a second try-out on the same database must not have its
+        # messages dropped as redeliveries of the first's.
+        self._run = secrets.token_hex(4)
         for i, spec in enumerate(rooms):
             room = FakeRoom(f"console-room-{i + 1}@chatroom", spec["topic"])
             for m in spec.get("members", []):
@@ -138,7 +142,7 @@ class ConsoleGateway(FakeGateway):
         room = self.current_room
         sender = room.members.get(self.speaker.contact_id, self.speaker) if room else self.speaker
         mentions = (self.self_id,) if f"@{self.bot_name}" in text else ()
-        msg = Incoming(message_id=f"console-{next(self._msg_ids)}", time=self.clock.now(), sender=sender, text=text,
+        msg = Incoming(message_id=f"console-{self._run}-{next(self._msg_ids)}", time=self.clock.now(), sender=sender, text=text,
                        room=room.info() if room else None, mentions=mentions,
                        quote=Quote(self.quote) if self.quote else None)
         self.quote = None

@@ -33,3 +33,14 @@ def test_console_conversation(tmp_path):
     assert "已确认 1/6" in out
     assert "没有这个人：不存在" in out
     assert "[私聊→熊晓明]" in out and "你好，我是班助" in out
+
+
+def test_a_second_try_out_on_the_same_database_is_answered_too(tmp_path):
+    """The console's message ids are unique across runs: the journal must not drop the second run's first messages
+    as redeliveries of the first run's."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}"}
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=ROOT, input=":as 王老师\n/帮助\n:quit\n",
+                              capture_output=True, text=True, timeout=60, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert "/通知" in proc.stdout and "例：" in proc.stdout, proc.stdout
